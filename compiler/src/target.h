@@ -1,0 +1,25 @@
+/* Target specs: YAML files in targets/ describing a board (target.c). */
+#ifndef NC_TARGET_H
+#define NC_TARGET_H
+
+typedef struct nc_target {
+  char *path;      /* spec file */
+  char *name;      /* "host" */
+  char *device;    /* "cpu" */
+  char *arch;      /* "x86_64", "aarch64", ... */
+  char *cc;        /* C compiler command, e.g. "cc" */
+  char *cflags;    /* e.g. "-O2" */
+  char *ldflags;   /* e.g. "-lm" */
+  char *isa;       /* ISA the emitted code may use: "c99" (portable) for now */
+  char *run;       /* command prefix to execute a built binary ("" = run directly) */
+  int alignment;   /* arena / weight alignment in bytes (default 64) */
+  /* Local profiler settings */
+  double profile_min_ms; /* minimum measuring time per candidate (default 2) */
+  int profile_warmup;    /* warm-up runs (default 1) */
+} nc_target;
+
+/* Parse a target spec. Unknown keys, wrong types and missing required keys
+ * fail with "FILE:LINE: message". Returns NULL on error (nc_err_msg()). */
+nc_target *nc_target_load(const char *path);
+void nc_target_free(nc_target *t);
+#endif

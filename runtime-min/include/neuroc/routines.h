@@ -1,0 +1,65 @@
+/* The routine table: the single source of truth about every routine.
+ * The compiler (candidates, constant folding, local profiler, emitter), the
+ * agent, the tests and the docs generator all read it; nothing restates it.
+ * Emitted model.c never includes this header: it calls routines by symbol. */
+#ifndef NEUROC_ROUTINES_H
+#define NEUROC_ROUTINES_H
+
+#include "neuroc/rt.h"
+
+/* Storage layout of an activation tensor. NCHW means plain row-major in ONNX
+ * axis order for any rank; NHWC is channels-last and exists for rank 4 only. */
+typedef enum nc_layout {
+  NC_LAYOUT_NCHW = 0,
+  NC_LAYOUT_NHWC = 1,
+  NC_LAYOUT_COUNT
+} nc_layout;
+
+/* Bit for dtype d in nc_routine.dtypes. */
+#define NC_DT(d) (1u << (d))
+#define NC_DT_FLOATS (NC_DT(NC_F32) | NC_DT(NC_F64) | NC_DT(NC_F16) | NC_DT(NC_BF16))
+#define NC_DT_INTS                                                                   \
+  (NC_DT(NC_U8) | NC_DT(NC_S8) | NC_DT(NC_U16) | NC_DT(NC_S16) | NC_DT(NC_S32) |      \
+   NC_DT(NC_S64) | NC_DT(NC_U32) | NC_DT(NC_U64))
+#define NC_DT_NUMERIC (NC_DT_FLOATS | NC_DT_INTS)
+#define NC_DT_ALL (NC_DT_NUMERIC | NC_DT(NC_BOOL))
+
+enum nc_routine_flags {
+  NC_RF_INPLACE = 1u << 0, /* output may share the buffer of input 0 */
+  NC_RF_ALIAS = 1u << 1,   /* output bytes == input 0 bytes (Reshape...): no work when shared */
+  NC_RF_ACT = 1u << 2,     /* honours a fused activation (layer args say where) */
+  NC_RF_REFERENCE = 1u << 3 /* the portable reference for its layer: used for folding */
+};
+
+typedef struct nc_routine {
+  const char *layer;      /* ONNX op type, or "adapter" for format conversions */
+  const char *descriptor; /* DEVICE:DTYPE:LAYOUT/ALGO/ISA; DTYPE '*' = any of `dtypes` */
+  const char *symbol;     /* C symbol the emitted code calls */
+  nc_routine_fn fn;
+  uint32_t dtypes;        /* accepted dtypes of the layer's first input (NC_DT bits) */
+  uint8_t in_layout;      /* layout of every activation input */
+  uint8_t out_layout;     /* layout of every output */
+  uint32_t flags;
+  /* NULL means "always applies". Otherwise non-zero when the routine handles
+   * these concrete arguments. */
+  int (*applies)(const nc_args *a);
+  /* Scratch bytes needed for these arguments; NULL means none. */
+  size_t (*scratch_bytes)(const nc_args *a);
+  /* Weight packing for constant input `idx`: bytes of the packed form (0 =
+   * keep the ONNX bytes as they are) and the packing itself. NULL = none. */
+  size_t (*packed_bytes)(const nc_args *a, int idx);
+  void (*pack)(const nc_args *a, int idx, const void *src, void *dst);
+} nc_routine;
+
+/* The whole table, NULL-terminated by a zero entry; see runtime-min/src/table.c. */
+const nc_routine *nc_routine_table(void);
+int nc_routine_count(void);
+/* Exact descriptor lookup, with DTYPE '*' in the table matching any dtype name. */
+const nc_routine *nc_routine_find(const char *descriptor);
+const char *nc_dtype_name(int32_t dtype); /* "f32", "s64", ... */
+const char *nc_layout_name(int layout);  /* "nchw", "nhwc" */
+/* descriptor with '*' replaced by the concrete dtype name, into buf. */
+const char *nc_routine_concrete_descriptor(const nc_routine *r, int32_t dtype, char *buf,
+                                           size_t n);
+
+#endif

@@ -1,0 +1,92 @@
+/* The routine table: concatenation of the per-family tables declared in
+ * table_families.h. Everything that needs to know a routine reads it here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "neuroc/routines.h"
+#include "table_families.h"
+
+#define NC_MAX_ROUTINES 2048
+
+static const nc_routine *const families[] = {
+    nc_routines_elementwise, nc_routines_nn, nc_routines_tensor, nc_routines_reduce,
+};
+
+static nc_routine table[NC_MAX_ROUTINES + 1];
+static int table_len = -1;
+
+static void build_table(void) {
+  table_len = 0;
+  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+    for (const nc_routine *r = families[f]; r->descriptor; r++)
+      if (table_len < NC_MAX_ROUTINES) table[table_len++] = *r;
+}
+
+const nc_routine *nc_routine_table(void) {
+  if (table_len < 0) build_table();
+  return table;
+}
+
+int nc_routine_count(void) {
+  if (table_len < 0) build_table();
+  return table_len;
+}
+
+const char *nc_dtype_name(int32_t dtype) {
+  switch (dtype) {
+  case NC_F32: return "f32";
+  case NC_U8: return "u8";
+  case NC_S8: return "s8";
+  case NC_U16: return "u16";
+  case NC_S16: return "s16";
+  case NC_S32: return "s32";
+  case NC_S64: return "s64";
+  case NC_BOOL: return "bool";
+  case NC_F16: return "f16";
+  case NC_F64: return "f64";
+  case NC_U32: return "u32";
+  case NC_U64: return "u64";
+  case NC_BF16: return "bf16";
+  default: return "undef";
+  }
+}
+
+const char *nc_layout_name(int layout) {
+  return layout == NC_LAYOUT_NHWC ? "nhwc" : "nchw";
+}
+
+const char *nc_routine_concrete_descriptor(const nc_routine *r, int32_t dtype, char *buf,
+                                           size_t n) {
+  const char *star = strstr(r->descriptor, ":*:");
+  if (!star) {
+    snprintf(buf, n, "%s", r->descriptor);
+  } else {
+    snprintf(buf, n, "%.*s:%s:%s", (int)(star - r->descriptor), r->descriptor,
+             nc_dtype_name(dtype), star + 3);
+  }
+  return buf;
+}
+
+/* A table descriptor with '*' as DTYPE matches any concrete dtype name. */
+static int descriptor_matches(const nc_routine *r, const char *d) {
+  if (strcmp(r->descriptor, d) == 0) return 1;
+  const char *star = strstr(r->descriptor, ":*:");
+  if (!star) return 0;
+  size_t pre = (size_t)(star - r->descriptor) + 1;
+  if (strncmp(r->descriptor, d, pre) != 0) return 0;
+  const char *rest = strchr(d + pre, ':');
+  if (!rest) return 0;
+  for (int dt = 1; dt <= NC_BF16; dt++) {
+    const char *nm = nc_dtype_name(dt);
+    if (strlen(nm) == (size_t)(rest - (d + pre)) && strncmp(nm, d + pre, strlen(nm)) == 0)
+      return (r->dtypes & NC_DT(dt)) && strcmp(star + 2, rest) == 0;
+  }
+  return 0;
+}
+
+const nc_routine *nc_routine_find(const char *descriptor) {
+  const nc_routine *t = nc_routine_table();
+  for (int i = 0; i < table_len; i++)
+    if (descriptor_matches(&t[i], descriptor)) return &t[i];
+  return NULL;
+}
