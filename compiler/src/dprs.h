@@ -9,7 +9,7 @@
 #ifndef NC_DPRS_H
 #define NC_DPRS_H
 
-#define DPRS_MAX_IO 16     /* activation inputs/outputs per layer */
+#define DPRS_MAX_IO 64     /* activation inputs/outputs per layer (DenseNet concats ~30) */
 #define DPRS_MAX_FORMATS 8
 
 typedef struct dprs_choice {

@@ -94,7 +94,7 @@ int nc_tensor_uses(const nc_graph *g, int t);
 /* Replace every use of tensor `from` by `to` (in live nodes and graph outputs). */
 void nc_graph_replace_uses(nc_graph *g, int from, int to);
 
-/* --- node lowering helpers for ops/*.c --- */
+/* --- node lowering helpers for the layer definitions in compiler/ops/ --- */
 /* Input i of n (NULL if omitted); its desc and constant data. */
 nc_tensor *nc_in(nc_graph *g, nc_node *n, int i);
 nc_tensor *nc_out(nc_graph *g, nc_node *n, int i);

@@ -1,2 +1,426 @@
+/* neuroc command line: inspect, compile, run. */
 #include <stdio.h>
-int main(void) { puts("neuroc: under construction"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "npy.h"
+#include "onnx_import.h"
+#include "ops.h"
+
+/* Exit codes (documented in docs/cli.md). */
+enum {
+  EXIT_OK = 0,
+  EXIT_USAGE = 1,     /* bad command line */
+  EXIT_INPUT = 2,     /* unreadable/malformed model, target spec or tensor file */
+  EXIT_UNSUPPORTED = 3, /* the model uses something neuroc does not support */
+  EXIT_BUILD = 4,     /* the emitted code failed to build or run */
+  EXIT_OUTPUT = 5     /* could not write the output directory */
+};
+
+#define MAX_LIST 256
+
+typedef struct cli {
+  const char *cmd, *model, *spec, *out_dir, *prefix;
+  const char *inputs[MAX_LIST];
+  int n_inputs;
+  const char *binds[MAX_LIST];
+  int n_binds;
+  const char *force[MAX_LIST];
+  int n_force;
+  int repeat, verbose, quiet;
+} cli;
+
+static const char *usage_main =
+    "usage: neuroc <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  inspect MODEL.onnx                     layers, shapes, parameters, FLOPs, unsupported ops\n"
+    "  compile MODEL.onnx -t SPEC.yaml -o DIR write DIR/model.c, DIR/model.h, DIR/plan.yaml\n"
+    "  run MODEL.onnx -t SPEC.yaml --input NAME=FILE.npy ... -o DIR\n"
+    "                                         compile, build with the target toolchain, run,\n"
+    "                                         write DIR/<output>.npy for every output\n"
+    "\n"
+    "neuroc <command> --help shows the options of a command; neuroc --version the version.\n"
+    "exit codes: 0 ok, 1 usage, 2 bad input file, 3 unsupported model, 4 build/run failed,\n"
+    "            5 cannot write output\n";
+
+static const char *usage_inspect =
+    "usage: neuroc inspect MODEL.onnx [--bind NAME=FILE.npy]...\n"
+    "Prints the layers with output shapes, parameter count, FLOPs, and any unsupported ops.\n"
+    "  --bind NAME=FILE   fix graph input NAME to the tensor in FILE (.npy or TensorProto .pb)\n"
+    "example: neuroc inspect examples/tiny_cnn/model.onnx\n";
+
+static const char *usage_compile =
+    "usage: neuroc compile MODEL.onnx -t SPEC.yaml -o DIR [options]\n"
+    "Imports the model, folds/fuses, measures every candidate routine on this host, picks\n"
+    "the routine path with DPRS, and writes DIR/model.c, DIR/model.h and DIR/plan.yaml.\n"
+    "  -t, --target SPEC      target spec (YAML), e.g. targets/host.yaml\n"
+    "  -o, --output DIR       output directory (created)\n"
+    "  --name PREFIX          C symbol and file prefix (default: model)\n"
+    "  --routine PATTERN      force routines whose descriptor matches the glob PATTERN on every\n"
+    "                         layer that has one (repeatable), e.g. '*/conv-im2col/*'\n"
+    "  --bind NAME=FILE       fix graph input NAME to a constant from FILE (.npy or .pb)\n"
+    "  -q, --quiet            print nothing on success; -v, --verbose print per-layer choices\n"
+    "example: neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n";
+
+static const char *usage_run =
+    "usage: neuroc run MODEL.onnx -t SPEC.yaml --input NAME=FILE.npy ... -o DIR [options]\n"
+    "Compiles like `compile`, builds DIR/model.c with the target's compiler, runs it on the\n"
+    "inputs and writes DIR/<output name>.npy for every model output (names sanitised to\n"
+    "[A-Za-z0-9_.-]). Prints compile_s, cc_s, median_ms, arena_bytes, arena_lower_bound_bytes.\n"
+    "  --input NAME=FILE      value of graph input NAME (.npy, or ONNX TensorProto .pb);\n"
+    "                         one per model input\n"
+    "  --repeat N             time N runs after the first and print their median (default 1)\n"
+    "  plus every option of `compile`\n"
+    "example: neuroc run examples/tiny_cnn/model.onnx -t targets/host.yaml \\\n"
+    "           --input image=examples/tiny_cnn/input.npy -o out/tiny\n";
+
+static int usage_error(const char *msg, const char *usage) {
+  fprintf(stderr, "neuroc: %s\n\n%s", msg, usage);
+  return EXIT_USAGE;
+}
+
+static const char *cmd_usage(const char *cmd) {
+  if (strcmp(cmd, "inspect") == 0) return usage_inspect;
+  if (strcmp(cmd, "compile") == 0) return usage_compile;
+  return usage_run;
+}
+
+static int parse_args(int argc, char **argv, cli *c) {
+  memset(c, 0, sizeof *c);
+  c->cmd = argv[1];
+  c->prefix = "model";
+  c->repeat = 1;
+  const char *u = cmd_usage(c->cmd);
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                                        \
+  do {                                                                                      \
+    if (!val) {                                                                             \
+      fprintf(stderr, "neuroc: option %s needs a value\n\n%s", a, u);                        \
+      return -1;                                                                            \
+    }                                                                                       \
+    i++;                                                                                    \
+  } while (0)
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(u, stdout);
+      exit(EXIT_OK);
+    } else if (strcmp(a, "-t") == 0 || strcmp(a, "--target") == 0) {
+      NEED_VALUE();
+      c->spec = val;
+    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+      NEED_VALUE();
+      c->out_dir = val;
+    } else if (strcmp(a, "--name") == 0) {
+      NEED_VALUE();
+      c->prefix = val;
+    } else if (strcmp(a, "--input") == 0 || strcmp(a, "--bind") == 0 ||
+               strcmp(a, "--routine") == 0) {
+      NEED_VALUE();
+      const char **list = a[2] == 'i' ? c->inputs : a[2] == 'b' ? c->binds : c->force;
+      int *n = a[2] == 'i' ? &c->n_inputs : a[2] == 'b' ? &c->n_binds : &c->n_force;
+      if (*n == MAX_LIST) {
+        fprintf(stderr, "neuroc: too many %s options\n", a);
+        return -1;
+      }
+      list[(*n)++] = val;
+    } else if (strcmp(a, "--repeat") == 0) {
+      NEED_VALUE();
+      c->repeat = atoi(val);
+      if (c->repeat < 1) {
+        fprintf(stderr, "neuroc: --repeat needs a positive count, got '%s'\n", val);
+        return -1;
+      }
+    } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+      c->verbose = 1;
+    } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+      c->quiet = 1;
+    } else if (a[0] == '-') {
+      fprintf(stderr, "neuroc: unknown option '%s'\n\n%s", a, u);
+      return -1;
+    } else if (!c->model) {
+      c->model = a;
+    } else {
+      fprintf(stderr, "neuroc: unexpected argument '%s'\n\n%s", a, u);
+      return -1;
+    }
+#undef NEED_VALUE
+  }
+  for (const char *q = c->prefix; *q; q++)
+    if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_' ||
+          (q != c->prefix && *q >= '0' && *q <= '9'))) {
+      fprintf(stderr, "neuroc: --name '%s' is not a C identifier\n", c->prefix);
+      return -1;
+    }
+  return 0;
+}
+
+/* Load a tensor from .npy or ONNX TensorProto .pb. */
+static int load_tensor(const char *path, nc_const *v) {
+  size_t n = strlen(path);
+  if (n > 3 && strcmp(path + n - 3, ".pb") == 0) {
+    char *name = NULL;
+    int rc = nc_read_tensor_pb(path, v, &name);
+    free(name);
+    return rc;
+  }
+  return nc_npy_read(path, v);
+}
+
+/* Split NAME=FILE. */
+static int split_assign(const char *s, char *name, size_t cap, const char **file) {
+  const char *eq = strrchr(s, '=');
+  if (!eq || eq == s || (size_t)(eq - s) >= cap)
+    return nc_fail("expected NAME=FILE, got '%s'", s);
+  memcpy(name, s, (size_t)(eq - s));
+  name[eq - s] = 0;
+  *file = eq + 1;
+  return 0;
+}
+
+static int apply_binds(nc_graph *g, const cli *c) {
+  for (int i = 0; i < c->n_binds; i++) {
+    char name[1024];
+    const char *file = NULL;
+    nc_const v = {0};
+    if (split_assign(c->binds[i], name, sizeof name, &file) || load_tensor(file, &v)) return -1;
+    int rc = nc_bind_input(g, name, &v);
+    free(v.data);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+static double layer_flops(const nc_graph *g, const nc_node *n) {
+  const nc_tensor *o = n->n_out > 0 && n->out[0] >= 0 ? &g->tensors[n->out[0]] : NULL;
+  if (!o || o->desc.ndim < 0) return 0.0;
+  double out = (double)nc_numel(&o->desc);
+  const nc_tensor *x = n->n_in > 0 && n->in[0] >= 0 ? &g->tensors[n->in[0]] : NULL;
+  const nc_tensor *w = n->n_in > 1 && n->in[1] >= 0 ? &g->tensors[n->in[1]] : NULL;
+  if (!strcmp(n->op, "Conv") && w && w->desc.ndim >= 3)
+    return 2.0 * out * (double)nc_numel(&w->desc) / (double)w->desc.dims[0];
+  if (!strcmp(n->op, "ConvTranspose") && w && x && w->desc.ndim >= 3)
+    return 2.0 * (double)nc_numel(&x->desc) * (double)nc_numel(&w->desc) / (double)w->desc.dims[0];
+  if ((!strcmp(n->op, "Gemm") || !strcmp(n->op, "MatMul")) && x && x->desc.ndim >= 1) {
+    int64_t k = x->desc.dims[x->desc.ndim - 1];
+    if (!strcmp(n->op, "Gemm") && nc_attr_int((nc_node *)n, "transA", 0)) k = x->desc.dims[0];
+    return 2.0 * out * (double)k;
+  }
+  return out;
+}
+
+static void print_shape(const nc_tdesc *d) {
+  printf("%s[", nc_dtype_name(d->dtype));
+  for (int i = 0; i < d->ndim; i++) printf("%s%lld", i ? "," : "", (long long)d->dims[i]);
+  printf("]");
+}
+
+static int cmd_inspect(const cli *c) {
+  nc_graph *g = nc_import_onnx(c->model);
+  if (!g || apply_binds(g, c)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_graph_free(g);
+    return EXIT_INPUT;
+  }
+  printf("model: %s\nopset: %lld\nlayers: %d\n", g->path, (long long)g->opset, g->n_nodes);
+  int unsupported = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const nc_node *n = &g->nodes[i];
+    if ((n->domain[0] && strcmp(n->domain, "ai.onnx")) || !nc_op_find(n->op)) {
+      if (!unsupported++) printf("unsupported ops:\n");
+      printf("  node '%s': %s%s%s\n", n->name, n->domain[0] ? n->domain : "",
+             n->domain[0] ? "." : "", n->op);
+    }
+  }
+  nc_pass_stats st;
+  if (nc_run_passes(g, &st)) {
+    printf("shape inference stopped: %s\n", nc_err_msg());
+    nc_graph_free(g);
+    return EXIT_UNSUPPORTED;
+  }
+  double flops = 0.0;
+  long long params = 0;
+  printf("after passes: %d folded, %d BatchNorm folded, %d activations fused, %d dead removed\n",
+         st.folded, st.bn_folded, st.act_fused, st.dead_removed);
+  for (int i = 0; i < g->n_nodes; i++) {
+    const nc_node *n = &g->nodes[i];
+    if (n->dead) continue;
+    double f = layer_flops(g, n);
+    flops += f;
+    printf("  %-12s %-32s -> ", n->op, n->name);
+    for (int o = 0; o < n->n_out; o++)
+      if (n->out[o] >= 0) print_shape(&g->tensors[n->out[o]].desc);
+    printf("  %.3g FLOP\n", f);
+    for (int k = 0; k < n->n_in; k++)
+      if (n->in[k] >= 0 && g->tensors[n->in[k]].data && !(n->param_inputs & (1u << k)))
+        params += nc_numel(&g->tensors[n->in[k]].desc);
+  }
+  printf("inputs:");
+  for (int i = 0; i < g->n_inputs; i++)
+    if (!g->tensors[g->inputs[i]].data) {
+      printf(" %s:", g->tensors[g->inputs[i]].name);
+      print_shape(&g->tensors[g->inputs[i]].desc);
+    }
+  printf("\noutputs:");
+  for (int i = 0; i < g->n_outputs; i++) {
+    printf(" %s:", g->tensors[g->outputs[i]].name);
+    print_shape(&g->tensors[g->outputs[i]].desc);
+  }
+  printf("\nparameters: %lld\nflops: %.4g\n", params, flops);
+  nc_graph_free(g);
+  return unsupported ? EXIT_UNSUPPORTED : EXIT_OK;
+}
+
+/* import -> bind -> passes -> select -> emit. Returns an exit code. */
+static int compile_model(const cli *c, const nc_options *o, nc_graph **gout, nc_emit_info *info) {
+  *gout = NULL;
+  nc_graph *g = nc_import_onnx(c->model);
+  if (!g || apply_binds(g, c)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_graph_free(g);
+    return EXIT_INPUT;
+  }
+  nc_compile_report rep;
+  int stage = nc_compile_graph(g, o, c->out_dir, &rep);
+  if (stage != NC_STAGE_OK) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_graph_free(g);
+    return stage == NC_STAGE_EMIT ? EXIT_OUTPUT : EXIT_UNSUPPORTED;
+  }
+  if (!c->quiet)
+    printf("layers %d (%d folded, %d BatchNorm folded, %d activations fused), routines measured "
+           "%ld (cached %ld), DPRS %s in %.3f ms, predicted %.4f ms\n",
+           rep.n_layers, rep.passes.folded, rep.passes.bn_folded, rep.passes.act_fused,
+           rep.measured, rep.cached, rep.exact ? "exact" : "bounded", rep.dprs_seconds * 1e3,
+           rep.predicted_ms);
+  *info = rep.emit;
+  *gout = g;
+  return EXIT_OK;
+}
+
+static void sanitize(char *dst, size_t cap, const char *s) {
+  size_t k = 0;
+  for (; *s && k + 1 < cap; s++)
+    dst[k++] = ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                *s == '_' || *s == '.' || *s == '-')
+                   ? *s
+                   : '_';
+  dst[k] = 0;
+}
+
+static int collect_inputs(const cli *c, const nc_graph *g, nc_const *vals) {
+  int k = 0;
+  for (int i = 0; i < g->n_inputs; i++) {
+    const nc_tensor *x = &g->tensors[g->inputs[i]];
+    if (x->data) continue;
+    int found = 0;
+    for (int j = 0; j < c->n_inputs && !found; j++) {
+      char name[1024];
+      const char *file = NULL;
+      if (split_assign(c->inputs[j], name, sizeof name, &file)) return -1;
+      if (strcmp(name, x->name) != 0) continue;
+      if (load_tensor(file, &vals[k])) return -1;
+      found = 1;
+    }
+    if (!found) return nc_fail("no --input given for model input '%s'", x->name);
+    k++;
+  }
+  for (int j = 0; j < c->n_inputs; j++) {
+    char name[1024];
+    const char *file = NULL;
+    if (split_assign(c->inputs[j], name, sizeof name, &file)) return -1;
+    int t = nc_graph_find_tensor(g, name);
+    if (t < 0 || !g->tensors[t].is_input || g->tensors[t].data)
+      return nc_fail("--input %s: the model has no runtime input named '%s'", c->inputs[j], name);
+  }
+  return 0;
+}
+
+static int cmd_build(const cli *c) {
+  const char *u = cmd_usage(c->cmd);
+  if (!c->model) return usage_error("missing MODEL.onnx", u);
+  if (!c->spec) return usage_error("missing -t SPEC.yaml", u);
+  if (!c->out_dir) return usage_error("missing -o DIR", u);
+  int is_run = strcmp(c->cmd, "run") == 0;
+  nc_target *t = nc_target_load(c->spec);
+  if (!t) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    return EXIT_INPUT;
+  }
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  nc_graph *g = NULL;
+  nc_emit_info info;
+  double t0 = nc_now_seconds();
+  int rc = compile_model(c, &o, &g, &info);
+  double compile_s = nc_now_seconds() - t0;
+  if (rc == EXIT_OK && !c->quiet && !is_run)
+    printf("wrote %s/%s.c, %s/%s.h, %s/plan.yaml (arena %zu bytes, lower bound %zu; weights %zu "
+           "bytes)\n",
+           c->out_dir, c->prefix, c->out_dir, c->prefix, c->out_dir, info.arena_bytes,
+           info.arena_lower_bound, info.weights_bytes);
+  if (rc != EXIT_OK || !is_run) {
+    nc_graph_free(g);
+    nc_target_free(t);
+    return rc;
+  }
+  nc_const *ins = nc_xcalloc((size_t)g->n_inputs + 1, sizeof *ins);
+  nc_const *outs = nc_xcalloc((size_t)g->n_outputs + 1, sizeof *outs);
+  nc_run_result res;
+  rc = EXIT_OK;
+  if (collect_inputs(c, g, ins)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    rc = EXIT_INPUT;
+  } else if (nc_build_and_run(g, &o, c->out_dir, ins, outs, c->repeat > 1 ? c->repeat : 1,
+                              &res)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    rc = EXIT_BUILD;
+  }
+  for (int i = 0; rc == EXIT_OK && i < g->n_outputs; i++) {
+    char name[512], path[4096];
+    sanitize(name, sizeof name, g->tensors[g->outputs[i]].name);
+    snprintf(path, sizeof path, "%s/%s.npy", c->out_dir, name);
+    if (nc_npy_write(path, &outs[i].desc, outs[i].data)) {
+      fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+      rc = EXIT_OUTPUT;
+    } else if (!c->quiet) {
+      printf("output %s: ", g->tensors[g->outputs[i]].name);
+      print_shape(&outs[i].desc);
+      printf(" -> %s\n", path);
+    }
+  }
+  if (rc == EXIT_OK) {
+    printf("compile_s %.3f\ncc_s %.3f\nmedian_ms %.4f\narena_bytes %zu\narena_lower_bound_bytes %zu\n",
+           compile_s, res.cc_seconds, res.median_ms, info.arena_bytes, info.arena_lower_bound);
+  }
+  for (int i = 0; i < g->n_inputs; i++) free(ins[i].data);
+  for (int i = 0; i < g->n_outputs; i++) free(outs[i].data);
+  free(ins);
+  free(outs);
+  nc_graph_free(g);
+  nc_target_free(t);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    fputs(usage_main, argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("neuroc %s\n", NEUROC_VERSION);
+    return EXIT_OK;
+  }
+  if (strcmp(argv[1], "inspect") && strcmp(argv[1], "compile") && strcmp(argv[1], "run")) {
+    fprintf(stderr, "neuroc: unknown command '%s'\n\n%s", argv[1], usage_main);
+    return EXIT_USAGE;
+  }
+  cli c;
+  if (parse_args(argc, argv, &c)) return EXIT_USAGE;
+  if (!strcmp(c.cmd, "inspect")) {
+    if (!c.model) return usage_error("missing MODEL.onnx", usage_inspect);
+    return cmd_inspect(&c);
+  }
+  return cmd_build(&c);
+}

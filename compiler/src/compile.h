@@ -1,0 +1,131 @@
+/* The pipeline after import: passes -> routine selection (DPRS over measured
+ * costs) -> memory plan -> emission. Each stage has its own file. */
+#ifndef NC_COMPILE_H
+#define NC_COMPILE_H
+
+#include "ir.h"
+#include "neuroc/routines.h"
+#include "target.h"
+
+/* ---- passes.c: lowering + shape inference + constant folding, BN folding,
+ * activation fusion, dead-node removal. Returns -1 with a message. ---- */
+typedef struct nc_pass_stats {
+  int folded, bn_folded, act_fused, dead_removed;
+} nc_pass_stats;
+int nc_run_passes(nc_graph *g, nc_pass_stats *st);
+/* Routine arguments of a lowered, live node (arrays owned by the struct). */
+typedef struct nc_node_args {
+  nc_args a;
+  nc_tdesc in[64], out[16];
+  int in_tensor[64];  /* tensor index per routine input (-1 = omitted) */
+  int out_tensor[16]; /* tensor index per output (-1 = omitted) */
+} nc_node_args;
+int nc_node_args_build(const nc_graph *g, const nc_node *n, nc_node_args *na);
+/* dtype that selects routines: first routine input, else first output. */
+int32_t nc_node_key_dtype(const nc_node_args *na);
+/* Reference routine for a layer and dtype, or NULL. */
+const nc_routine *nc_reference_routine(const char *layer, int32_t dtype, const nc_args *a);
+
+/* ---- profile_local.c: the cost source (one interface; the remote agent of a
+ * later issue plugs in here). ---- */
+typedef struct nc_cost_source {
+  const char *name;
+  /* Measure routine r on args a (weights for constant inputs may be given in
+   * `consts`, per routine input, NULL where not constant or unknown). Sets
+   * *ms (median) and *spread (relative IQR). Returns 0 or -1. */
+  int (*measure)(struct nc_cost_source *s, const nc_routine *r, const nc_args *a,
+                 const void *const *consts, double *ms, double *spread);
+  void *ctx;
+  long measured, cached;
+} nc_cost_source;
+nc_cost_source *nc_cost_local_new(const nc_target *t);
+void nc_cost_free(nc_cost_source *s);
+
+/* ---- select.c: candidates per layer and DPRS ---- */
+typedef struct nc_options {
+  const nc_target *target;
+  const char *prefix;       /* C symbol prefix, default "model" */
+  const char *const *force; /* --routine patterns (glob on concrete descriptors) */
+  int n_force;
+  int verbose;
+  int quiet;
+} nc_options;
+
+typedef struct nc_cand {
+  const nc_routine *r;
+  char desc[160];
+  double ms, spread;
+} nc_cand;
+
+typedef struct nc_layer_sel {
+  int node;
+  nc_node_args na;
+  nc_cand *cands;
+  int n_cands;
+  int chosen;
+} nc_layer_sel;
+
+typedef struct nc_selection {
+  nc_layer_sel *layers; /* in execution (topological) order */
+  int n_layers;
+  double total_ms, lower_bound_ms;
+  int exact;
+  long dprs_states;
+  double dprs_seconds;
+  /* per tensor: produced layout (for non-constant tensors) */
+  int *tensor_layout;
+  nc_cost_source *cost;
+} nc_selection;
+int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selection *sel);
+void nc_selection_free(nc_selection *sel);
+/* Adapter routine converting rank-4 tensors of dtype between layouts. */
+const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to);
+
+/* ---- emit.c: memory plan + model.c/model.h/plan.yaml ---- */
+typedef struct nc_emit_info {
+  size_t arena_bytes, arena_lower_bound, weights_bytes;
+  int n_steps, n_adapters;
+} nc_emit_info;
+int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
+            nc_emit_info *info);
+
+/* ---- build.c: build the emitted model with the target toolchain and run it ---- */
+typedef struct nc_run_result {
+  double cc_seconds;
+  double median_ms;
+} nc_run_result;
+/* inputs: one per graph input in model order; outputs: filled (malloc'd data)
+ * one per graph output. */
+int nc_build_and_run(const nc_graph *g, const nc_options *o, const char *dir,
+                     const nc_const *inputs, nc_const *outputs, int repeat,
+                     nc_run_result *res);
+
+/* ---- pipeline.c: passes -> select -> emit in one call ---- */
+typedef enum nc_stage {
+  NC_STAGE_OK = 0,
+  NC_STAGE_PASSES = 1, /* unsupported or invalid layer (message says which) */
+  NC_STAGE_SELECT = 2, /* no routine applies / measuring failed */
+  NC_STAGE_EMIT = 3    /* could not write the output */
+} nc_stage;
+typedef struct nc_compile_report {
+  nc_pass_stats passes;
+  nc_emit_info emit;
+  int n_layers;
+  long measured, cached;
+  int exact;
+  double predicted_ms, dprs_seconds;
+  /* 1 if some chosen routine matches a --routine pattern */
+  int forced_used;
+} nc_compile_report;
+/* Compile an imported graph into dir. Returns an nc_stage (message in nc_err_msg()). */
+int nc_compile_graph(nc_graph *g, const nc_options *o, const char *dir, nc_compile_report *rep);
+
+/* ---- util ---- */
+int nc_mkdir_p(const char *dir);
+/* Write a whole file atomically (tmp + rename). */
+int nc_write_file(const char *path, const void *data, size_t n);
+double nc_now_seconds(void);
+/* glob match ('*' and '?') */
+int nc_glob_match(const char *pat, const char *s);
+
+#endif

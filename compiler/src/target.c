@@ -1,0 +1,273 @@
+/* Target specs: a YAML mapping per board (one file in targets/), read with the
+ * libyaml document API so that every message can name FILE:LINE. */
+#define _POSIX_C_SOURCE 200809L
+#include "target.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "ir.h"
+
+typedef struct spec {
+  const char *path;
+  yaml_document_t *doc;
+  nc_target *t;
+} spec;
+
+static const char *const top_keys[] = {"name",    "device", "arch", "cc",        "cflags",
+                                       "ldflags", "isa",    "run",  "alignment", "profile"};
+static const char *const profile_keys[] = {"min_ms", "warmup"};
+
+static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  size_t *row = nc_xmalloc(sizeof(size_t) * (lb + 1));
+  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  size_t d = row[lb];
+  free(row);
+  return d;
+}
+
+static const char *nearest_key(const char *key, const char *const *keys, size_t n) {
+  const char *best = keys[0];
+  size_t bd = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = edit_distance(key, keys[i]);
+    if (d < bd) {
+      bd = d;
+      best = keys[i];
+    }
+  }
+  return best;
+}
+
+/* ---------------- scalar conversion ---------------- */
+
+static const char *scalar(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+static int want_string(spec *s, const char *key, const yaml_node_t *v, char **dst) {
+  if (v->type == YAML_SCALAR_NODE) {
+    free(*dst);
+    *dst = nc_xstrdup(scalar(v));
+    return 0;
+  }
+  /* Flags may also be written as a list of words: joined with spaces. */
+  if (v->type == YAML_SEQUENCE_NODE && (strcmp(key, "cflags") == 0 || strcmp(key, "ldflags") == 0)) {
+    size_t len = 1;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+      yaml_node_t *e = yaml_document_get_node(s->doc, *it);
+      if (!e || e->type != YAML_SCALAR_NODE)
+        return nc_fail("%s:%d: '%s' must be a string or a list of strings", s->path,
+                       e ? line_of(e) : line_of(v), key);
+      len += strlen(scalar(e)) + 1;
+    }
+    char *out = nc_xmalloc(len);
+    out[0] = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+      if (out[0]) strcat(out, " ");
+      strcat(out, scalar(yaml_document_get_node(s->doc, *it)));
+    }
+    free(*dst);
+    *dst = out;
+    return 0;
+  }
+  return nc_fail("%s:%d: '%s' must be a string", s->path, line_of(v), key);
+}
+
+static int want_int(spec *s, const char *key, const yaml_node_t *v, long long lo, long long hi,
+                    long long *dst) {
+  if (v->type != YAML_SCALAR_NODE)
+    return nc_fail("%s:%d: '%s' must be an integer", s->path, line_of(v), key);
+  const char *txt = scalar(v);
+  char *end;
+  errno = 0;
+  int hex = txt[0] == '0' && (txt[1] == 'x' || txt[1] == 'X');
+  long long x = strtoll(txt, &end, hex ? 16 : 10); /* no octal surprises for "010" */
+  if (!txt[0] || *end || errno)
+    return nc_fail("%s:%d: '%s' must be an integer, got '%s'", s->path, line_of(v), key, txt);
+  if (x < lo || x > hi)
+    return nc_fail("%s:%d: '%s' must be between %lld and %lld, got %lld", s->path, line_of(v),
+                   key, lo, hi, x);
+  *dst = x;
+  return 0;
+}
+
+static int want_number(spec *s, const char *key, const yaml_node_t *v, double *dst) {
+  if (v->type != YAML_SCALAR_NODE)
+    return nc_fail("%s:%d: '%s' must be a number", s->path, line_of(v), key);
+  const char *txt = scalar(v);
+  char *end;
+  errno = 0;
+  double x = strtod(txt, &end);
+  if (!txt[0] || *end || errno || !(x >= 0))
+    return nc_fail("%s:%d: '%s' must be a non-negative number, got '%s'", s->path, line_of(v),
+                   key, txt);
+  *dst = x;
+  return 0;
+}
+
+/* ---------------- mappings ---------------- */
+
+typedef int (*key_fn)(spec *s, const char *key, const yaml_node_t *v);
+
+/* Walk a mapping: keys must be known and unique; each value goes to fn. */
+static int walk_mapping(spec *s, const yaml_node_t *map, const char *what,
+                        const char *const *keys, size_t n_keys, key_fn fn) {
+  if (map->type != YAML_MAPPING_NODE)
+    return nc_fail("%s:%d: %s must be a mapping of key: value", s->path, line_of(map), what);
+  unsigned seen = 0;
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(s->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(s->doc, p->value);
+    if (!k || !v) return nc_fail("%s: malformed YAML document", s->path);
+    if (k->type != YAML_SCALAR_NODE)
+      return nc_fail("%s:%d: keys in %s must be plain words", s->path, line_of(k), what);
+    const char *key = scalar(k);
+    size_t idx = n_keys;
+    for (size_t i = 0; i < n_keys; i++)
+      if (strcmp(key, keys[i]) == 0) idx = i;
+    if (idx == n_keys)
+      return nc_fail("%s:%d: unknown key '%s' in %s (did you mean '%s'?)", s->path, line_of(k),
+                     key, what, nearest_key(key, keys, n_keys));
+    if (seen & (1u << idx))
+      return nc_fail("%s:%d: duplicate key '%s' in %s", s->path, line_of(k), key, what);
+    seen |= 1u << idx;
+    if (fn(s, key, v)) return -1;
+  }
+  return 0;
+}
+
+static int profile_key(spec *s, const char *key, const yaml_node_t *v) {
+  if (strcmp(key, "min_ms") == 0) return want_number(s, key, v, &s->t->profile_min_ms);
+  long long w = 0;
+  if (want_int(s, key, v, 0, 1000000, &w)) return -1;
+  s->t->profile_warmup = (int)w;
+  return 0;
+}
+
+static int top_key(spec *s, const char *key, const yaml_node_t *v) {
+  nc_target *t = s->t;
+  if (strcmp(key, "profile") == 0)
+    return walk_mapping(s, v, "'profile'", profile_keys,
+                        sizeof profile_keys / sizeof profile_keys[0], profile_key);
+  if (strcmp(key, "alignment") == 0) {
+    long long a = 0;
+    if (want_int(s, key, v, 1, 1 << 20, &a)) return -1;
+    if (a & (a - 1))
+      return nc_fail("%s:%d: 'alignment' must be a power of two, got %lld", s->path, line_of(v), a);
+    t->alignment = (int)a;
+    return 0;
+  }
+  char **dst = strcmp(key, "name") == 0      ? &t->name
+               : strcmp(key, "device") == 0  ? &t->device
+               : strcmp(key, "arch") == 0    ? &t->arch
+               : strcmp(key, "cc") == 0      ? &t->cc
+               : strcmp(key, "cflags") == 0  ? &t->cflags
+               : strcmp(key, "ldflags") == 0 ? &t->ldflags
+               : strcmp(key, "isa") == 0     ? &t->isa
+                                             : &t->run;
+  return want_string(s, key, v, dst);
+}
+
+/* ---------------- defaults ---------------- */
+
+static const char *host_arch(void) {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#elif defined(__arm__)
+  return "arm";
+#elif defined(__riscv)
+  return "riscv";
+#elif defined(__i386__)
+  return "i386";
+#else
+  return "unknown";
+#endif
+}
+
+static nc_target *target_defaults(const char *path) {
+  nc_target *t = nc_xcalloc(1, sizeof *t);
+  t->path = nc_xstrdup(path);
+  t->device = nc_xstrdup("cpu");
+  t->arch = nc_xstrdup(host_arch());
+  t->cc = nc_xstrdup("cc");
+  t->cflags = nc_xstrdup("-O2");
+  t->ldflags = nc_xstrdup("-lm");
+  t->isa = nc_xstrdup("c99");
+  t->run = nc_xstrdup("");
+  t->alignment = 64;
+  t->profile_min_ms = 2;
+  t->profile_warmup = 1;
+  return t;
+}
+
+void nc_target_free(nc_target *t) {
+  if (!t) return;
+  free(t->path); free(t->name); free(t->device); free(t->arch); free(t->cc);
+  free(t->cflags); free(t->ldflags); free(t->isa); free(t->run);
+  free(t);
+}
+
+/* ---------------- loading ---------------- */
+
+static int load_document(const char *path, yaml_document_t *doc) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return nc_fail("%s: cannot open target spec: %s", path, strerror(errno));
+  yaml_parser_t parser;
+  yaml_parser_initialize(&parser);
+  yaml_parser_set_input_file(&parser, f);
+  int ok = yaml_parser_load(&parser, doc);
+  if (!ok) {
+    const char *ctx = parser.context ? parser.context : "";
+    const char *problem = parser.problem ? parser.problem : "unknown problem";
+    int line = (int)parser.problem_mark.line + 1;
+    if (ctx[0])
+      nc_fail("%s:%d: YAML syntax error: %s (%s started at line %d)", path, line, problem, ctx,
+              (int)parser.context_mark.line + 1);
+    else
+      nc_fail("%s:%d: YAML syntax error: %s", path, line, problem);
+  }
+  yaml_parser_delete(&parser);
+  fclose(f);
+  return ok ? 0 : -1;
+}
+
+nc_target *nc_target_load(const char *path) {
+  yaml_document_t doc;
+  if (load_document(path, &doc)) return NULL;
+  spec s = {path, &doc, target_defaults(path)};
+  yaml_node_t *root = yaml_document_get_root_node(&doc);
+  int rc;
+  if (!root || (root->type == YAML_SCALAR_NODE && !scalar(root)[0]))
+    rc = nc_fail("%s:1: empty target spec (expected a mapping with at least 'name')", path);
+  else
+    rc = walk_mapping(&s, root, "the target spec", top_keys, sizeof top_keys / sizeof top_keys[0],
+                      top_key);
+  if (rc == 0 && (!s.t->name || !s.t->name[0]))
+    rc = nc_fail("%s:%d: missing required key 'name'", path, line_of(root));
+  yaml_document_delete(&doc);
+  if (rc) {
+    nc_target_free(s.t);
+    return NULL;
+  }
+  return s.t;
+}
