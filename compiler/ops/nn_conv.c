@@ -132,8 +132,10 @@ static int convtranspose_window(nc_graph *g, nc_node *n, nc_nn_window *w) {
     int64_t full = w->stride[d] * (w->in[d] - 1) + opad[d] + (w->k[d] - 1) * w->dil[d] + 1;
     if (n_os >= 0 || same) {
       oshape[d] = n_os >= 0 ? osv[n_os - s + d] : w->in[d] * w->stride[d];
-      int64_t total = full - oshape[d];
-      w->pad_begin[d] = upper ? total / 2 : total - total / 2;
+      /* Floor halves (as the ONNX spec's Python does): a negative total
+       * (output_shape larger than the natural size) then pads the end. */
+      int64_t total = full - oshape[d], half = total >= 0 ? total / 2 : -((1 - total) / 2);
+      w->pad_begin[d] = upper ? half : total - half;
       w->pad_end[d] = total - w->pad_begin[d];
       w->out[d] = oshape[d];
     } else {

@@ -486,6 +486,55 @@ static int lower_einsum(nc_graph *g, nc_node *n) {
   return 0;
 }
 
+/* ---- MaxUnpool ---- */
+
+/* Spatial attribute list of `rank` values, or `dflt` everywhere when absent. */
+static int spatial_ints(nc_graph *g, nc_node *n, const char *name, int rank, int64_t dflt,
+                        int64_t *v) {
+  const int64_t *a;
+  int cnt = nc_attr_ints(n, name, &a);
+  if (cnt < 0) {
+    for (int i = 0; i < rank; i++) v[i] = dflt;
+    return 0;
+  }
+  if (cnt != rank) return nc_node_fail(g, n, "attribute '%s' has %d values, expected %d", name, cnt, rank);
+  memcpy(v, a, sizeof(int64_t) * (size_t)rank);
+  return 0;
+}
+
+static int lower_maxunpool(nc_graph *g, nc_node *n) {
+  nc_tensor *x = nc_in(g, n, 0), *ind = nc_in(g, n, 1);
+  if (!x || !ind) return nc_node_fail(g, n, "inputs 'X' and 'I' are required");
+  const nc_tdesc *d = &x->desc;
+  int sp = d->ndim - 2, same = ind->desc.ndim == d->ndim;
+  for (int i = 0; same && i < d->ndim; i++) same = ind->desc.dims[i] == d->dims[i];
+  if (sp < 1) return nc_node_fail(g, n, "input '%s' must be (N, C, D1, ...)", x->name);
+  if (ind->desc.dtype != NC_S64 || !same)
+    return nc_node_fail(g, n, "indices '%s' must be s64 with the shape of '%s'", ind->name, x->name);
+  const int64_t *kernel;
+  if (nc_attr_ints(n, "kernel_shape", &kernel) != sp)
+    return nc_node_fail(g, n, "attribute 'kernel_shape' must have %d values", sp);
+  int64_t strides[NC_MAX_DIMS], pads[2 * NC_MAX_DIMS], dims[NC_MAX_DIMS];
+  if (spatial_ints(g, n, "strides", sp, 1, strides) || spatial_ints(g, n, "pads", 2 * sp, 0, pads))
+    return -1;
+  int cnt = param_ints(g, n, 2, "output_shape", dims, NC_MAX_DIMS);
+  if (cnt == -1) return -1;
+  if (cnt >= 0 && cnt != d->ndim)
+    return nc_node_fail(g, n, "input 'output_shape' must have %d values", d->ndim);
+  int64_t pooled[NC_MAX_DIMS];
+  pooled[0] = d->dims[0];
+  pooled[1] = d->dims[1];
+  for (int i = 0; i < sp; i++)
+    pooled[2 + i] = (d->dims[2 + i] - 1) * strides[i] - pads[i] - pads[sp + i] + kernel[i];
+  if (cnt < 0) memcpy(dims, pooled, sizeof dims);
+  for (int i = 0; i < d->ndim; i++)
+    if (dims[i] < 0 || pooled[i] < 0)
+      return nc_node_fail(g, n, "output dimension %d is negative", i);
+  nc_set_out(g, n, 0, d->dtype, d->ndim, dims);
+  nc_node_set_args(n, pooled, d->ndim, NULL, 0);
+  return 0;
+}
+
 const nc_op_def nc_ops_reduce[] = {
     {"ReduceSum", 1, 2, 1, 1, 0x2, lower_reduce, NULL},
     {"ReduceMean", 1, 2, 1, 1, 0x2, lower_reduce, NULL},
@@ -506,5 +555,6 @@ const nc_op_def nc_ops_reduce[] = {
     {"Upsample", 1, 2, 1, 1, 0x2, lower_upsample, NULL},
     {"Det", 1, 1, 1, 1, 0, lower_det, NULL},
     {"Einsum", 1, 16, 1, 1, 0, lower_einsum, NULL},
+    {"MaxUnpool", 2, 3, 1, 1, 0x4, lower_maxunpool, NULL},
     {0},
 };

@@ -142,25 +142,25 @@ int nc_build_and_run(const nc_graph *g, const nc_options *o, const char *dir,
                      nc_run_result *res) {
   const nc_target *t = o->target;
   const char *p = o->prefix;
-  char qdir[4096], qinc[4096], qlib[4096], cmd[16384], path[4096], log[4096], qlog[4096];
+  char qdir[4096], qinc[4096], qlib[4096], cmd[16384], path[4096], log[4096];
   memset(res, 0, sizeof *res);
   if (write_runner(dir, p)) return -1;
   shq(qdir, sizeof qdir, dir);
   shq(qinc, sizeof qinc, NEUROC_RT_INCLUDE_DIR);
   shq(qlib, sizeof qlib, NEUROC_RT_LIBRARY);
   snprintf(log, sizeof log, "%s/build.log", dir);
-  shq(qlog, sizeof qlog, log);
   const char *cc = t && t->cc ? t->cc : "cc";
   const char *cflags = t && t->cflags ? t->cflags : "-O2";
   const char *ldflags = t && t->ldflags ? t->ldflags : "-lm";
-  snprintf(cmd, sizeof cmd, "cd %s && %s -std=c11 %s -I. -I%s -c %s.c -o %s.o > %s 2>&1", qdir, cc,
-           cflags, qinc, p, p, qlog);
+  /* commands run inside dir, so their logs are named relative to it */
+  snprintf(cmd, sizeof cmd, "cd %s && %s -std=c11 %s -I. -I%s -c %s.c -o %s.o > build.log 2>&1", qdir,
+           cc, cflags, qinc, p, p);
   double t0 = nc_now_seconds();
   if (run_cmd(cmd, "compiling the emitted model", log)) return -1;
   res->cc_seconds = nc_now_seconds() - t0;
   snprintf(cmd, sizeof cmd,
-           "cd %s && %s -std=c11 %s -I. -I%s %s_runner.c %s.o %s %s -o %s_runner >> %s 2>&1", qdir,
-           cc, cflags, qinc, p, p, qlib, ldflags, p, qlog);
+           "cd %s && %s -std=c11 %s -I. -I%s %s_runner.c %s.o %s %s -o %s_runner >> build.log 2>&1",
+           qdir, cc, cflags, qinc, p, p, qlib, ldflags, p);
   if (run_cmd(cmd, "linking the runner", log)) return -1;
 
   /* inputs as raw files, in model order */
@@ -183,9 +183,8 @@ int nc_build_and_run(const nc_graph *g, const nc_options *o, const char *dir,
   for (int i = 0; i < g->n_outputs; i++)
     al += (size_t)snprintf(args + al, sizeof args - al, " out_%d.bin", i);
   snprintf(log, sizeof log, "%s/run.log", dir);
-  shq(qlog, sizeof qlog, log);
-  snprintf(cmd, sizeof cmd, "cd %s && timeout -s KILL %d %s ./%s_runner %d%s > %s 2>&1", qdir,
-           RUN_TIMEOUT_S, t && t->run ? t->run : "", p, repeat, args, qlog);
+  snprintf(cmd, sizeof cmd, "cd %s && timeout -s KILL %d %s ./%s_runner %d%s > run.log 2>&1", qdir,
+           RUN_TIMEOUT_S, t && t->run ? t->run : "", p, repeat, args);
   if (run_cmd(cmd, "running the model", log)) return -1;
   res->median_ms = -1.0;
   FILE *f = fopen(log, "r");

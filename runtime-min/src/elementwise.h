@@ -39,6 +39,7 @@ int nc_ew_applies_scalar(const nc_args *a);      /* 2 inputs, one of them 1 elem
 int nc_ew_applies_bcast(const nc_args *a);       /* 2 inputs, one full, one [1..,C..,1..] */
 int nc_ew_applies_nhwc_flat(const nc_args *a);   /* rank 4, identical shapes */
 int nc_ew_applies_nhwc_scalar(const nc_args *a); /* rank 4, second input 1 element */
+int nc_ew_applies_nhwc_channel(const nc_args *a); /* rank 4, one operand [N|1,C|1,1,1] */
 
 #define NC_EW_ROUTINE(sym) \
   void sym(const nc_args *a, const void *const *in, void *const *out, void *scratch)
@@ -170,5 +171,12 @@ NC_EW_ROUTINE(nc_div_bcast_f32_nchw_c99);
 NC_EW_ROUTINE(nc_max_bcast_f32_nchw_c99);
 NC_EW_ROUTINE(nc_min_bcast_f32_nchw_c99);
 NC_EW_ROUTINE(nc_sum_bcast_f32_nchw_c99);
+NC_EW_ROUTINE(nc_add_channel_f32_nhwc_c99);
+NC_EW_ROUTINE(nc_sub_channel_f32_nhwc_c99);
+NC_EW_ROUTINE(nc_mul_channel_f32_nhwc_c99);
+NC_EW_ROUTINE(nc_div_channel_f32_nhwc_c99);
+NC_EW_ROUTINE(nc_max_channel_f32_nhwc_c99);
+NC_EW_ROUTINE(nc_min_channel_f32_nhwc_c99);
+NC_EW_ROUTINE(nc_sum_channel_f32_nhwc_c99);
 
 #endif

@@ -39,7 +39,7 @@ static void unary_params(ew_op op, const nc_args *a, float p[2]) {
 static float round_half_even_f(float x) {
   float r = floorf(x), d = x - r;
   if (d > 0.5f || (d == 0.5f && r - 2.0f * floorf(r * 0.5f) != 0.0f)) r += 1.0f;
-  return r;
+  return copysignf(r, x);
 }
 
 static float sigmoid_f(float x) {
@@ -230,6 +230,29 @@ EW_INLINE void binary_bcast_routine(ew_op op, const nc_args *a, const void *cons
                     (float *)out[0], outer, mid, inner);
 }
 
+/* NHWC with a per-channel (and per-image) operand [N|1, C|1, 1, 1]: its
+ * memory order is the same in NCHW and NHWC, so it is read as [N|1][C|1]
+ * while the full operand runs channels-last. */
+EW_INLINE void binary_nhwc_channel_routine(ew_op op, const nc_args *a, const void *const *in,
+                                           void *const *out) {
+  const nc_tdesc *o = &a->out[0];
+  int left = !(nc_numel(&a->in[0]) == nc_numel(o) && a->in[0].ndim == 4);
+  const nc_tdesc *sd = &a->in[left ? 0 : 1];
+  const float *full = (const float *)in[left ? 1 : 0], *small = (const float *)in[left ? 0 : 1];
+  int64_t n_img = o->dims[0], c = o->dims[1], hw = o->dims[2] * o->dims[3];
+  int64_t s_c = sd->ndim >= 3 ? sd->dims[sd->ndim - 3] : 1, s_n = sd->ndim == 4 ? sd->dims[0] : 1;
+  float *d = (float *)out[0];
+  for (int64_t n = 0; n < n_img; n++) {
+    const float *sp = small + (s_n > 1 ? n * s_c : 0);
+    for (int64_t p = 0; p < hw; p++) {
+      int64_t off = (n * hw + p) * c;
+      if (s_c == 1) binary_scalar_loop(op, full + off, sp[0], left, d + off, c);
+      else if (left) binary_flat_loop(op, sp, full + off, d + off, c);
+      else binary_flat_loop(op, full + off, sp, d + off, c);
+    }
+  }
+}
+
 /* ---------------- applicability ---------------- */
 
 static int two_inputs(const nc_args *a) {
@@ -269,6 +292,22 @@ int nc_ew_applies_nhwc_flat(const nc_args *a) {
          same_dims(&a->in[1], &a->out[0]);
 }
 
+/* Rank 4, one operand of the output's shape, the other [N|1, C|1, 1, 1]. */
+int nc_ew_applies_nhwc_channel(const nc_args *a) {
+  if (!two_inputs(a) || a->out[0].ndim != 4) return 0;
+  const nc_tdesc *o = &a->out[0];
+  int left = !same_dims(&a->in[0], o);
+  if (left && !same_dims(&a->in[1], o)) return 0;
+  const nc_tdesc *s = &a->in[left ? 0 : 1];
+  if (s->ndim > 4) return 0;
+  for (int k = 0; k < s->ndim; k++) {
+    int ko = k + 4 - s->ndim;
+    int64_t want = ko >= 2 ? 1 : o->dims[ko];
+    if (s->dims[k] != 1 && s->dims[k] != want) return 0;
+  }
+  return 1;
+}
+
 int nc_ew_applies_nhwc_scalar(const nc_args *a) {
   return two_inputs(a) && a->out[0].ndim == 4 && same_dims(&a->in[0], &a->out[0]) &&
          a->in[1].ndim <= 4 && nc_numel(&a->in[1]) == 1;
@@ -294,6 +333,10 @@ int nc_ew_applies_nhwc_scalar(const nc_args *a) {
   NC_EW_ROUTINE(nc_##lname##_bcast_f32_nchw_c99) {        \
     (void)scratch;                                        \
     binary_bcast_routine(OP, a, in, out);                 \
+  }                                                       \
+  NC_EW_ROUTINE(nc_##lname##_channel_f32_nhwc_c99) {      \
+    (void)scratch;                                        \
+    binary_nhwc_channel_routine(OP, a, in, out);          \
   }
 
 EW_UNARY_FLAT(abs, EW_ABS)

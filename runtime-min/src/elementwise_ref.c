@@ -132,7 +132,7 @@ static int64_t ia_or(const ew_ctx *c, int idx, int64_t dflt) {
 static double round_half_even(double x) {
   double r = floor(x), d = x - r;
   if (d > 0.5 || (d == 0.5 && fmod(r, 2.0) != 0.0)) r += 1.0;
-  return r;
+  return copysign(r, x); /* -0.4 -> -0, as numpy */
 }
 
 static double sigmoid_d(double x) {

@@ -5,9 +5,10 @@
  * registered for NCHW and NHWC (layout does not matter elementwise); for f32
  * Add/Sub/Mul/Div/Max/Min/Sum the "flat" (same shapes), "scalar" (one
  * operand of one element) and "bcast" (one operand varying over a run of
- * axes: per-channel bias, per-row scale) routines, and NHWC entries where
- * the shapes make the layout irrelevant. The `dtypes` of a reference entry is
- * what the lowering accepts for the layer (compiler/ops/elementwise.c reads
+ * axes: per-channel bias, per-row scale) routines, NHWC entries where
+ * the shapes make the layout irrelevant, and an NHWC "channel" routine for a
+ * per-channel operand [N|1, C|1, 1, 1] (bias, squeeze-excitation scale).
+ * The `dtypes` of a reference entry is what the lowering accepts for the layer (compiler/ops/elementwise.c reads
  * it from here). Descriptor and symbol are spelled from one token each. */
 #include "elementwise.h"
 
@@ -41,7 +42,10 @@
   F32(Layer, lname, scalar, nchw, NC_LAYOUT_NCHW, 0, nc_ew_applies_scalar),            \
   F32(Layer, lname, bcast, nchw, NC_LAYOUT_NCHW, 0, nc_ew_applies_bcast),              \
   F32(Layer, lname, flat, nhwc, NC_LAYOUT_NHWC, 0, nc_ew_applies_nhwc_flat),           \
-  F32(Layer, lname, scalar, nhwc, NC_LAYOUT_NHWC, 0, nc_ew_applies_nhwc_scalar)
+  F32(Layer, lname, scalar, nhwc, NC_LAYOUT_NHWC, 0, nc_ew_applies_nhwc_scalar),        \
+  {Layer, "cpu:f32:nhwc/" #lname "-channel/c99", "nc_" #lname "_channel_f32_nhwc_c99",     \
+   nc_##lname##_channel_f32_nhwc_c99, NC_DT(NC_F32), NC_LAYOUT_NHWC, NC_LAYOUT_NHWC, 0,    \
+   nc_ew_applies_nhwc_channel, NULL, NULL, NULL}
 
 const nc_routine nc_routines_elementwise[] = {
     /* unary math */

@@ -30,6 +30,7 @@ NC_RDX_DECL(nc_resize_ref_any_nchw_c99);
 NC_RDX_DECL(nc_upsample_ref_any_nchw_c99);
 NC_RDX_DECL(nc_det_ref_any_nchw_c99);
 NC_RDX_DECL(nc_einsum_ref_any_nchw_c99);
+NC_RDX_DECL(nc_maxunpool_ref_any_nchw_c99);
 
 size_t nc_reduce_scratch_bytes(const nc_args *a);
 size_t nc_topk_scratch_bytes(const nc_args *a);

@@ -31,5 +31,6 @@ const nc_routine nc_routines_reduce[] = {
     RDX_REF("Upsample", upsample, NC_DT_NUMERIC, nc_resize_scratch_bytes),
     RDX_REF("Det", det, NC_DT_FLOAT_ONLY, nc_det_scratch_bytes),
     RDX_REF("Einsum", einsum, NC_DT_NUMERIC, NULL),
+    RDX_REF("MaxUnpool", maxunpool, NC_DT_ALL, NULL),
     {0},
 };

@@ -365,6 +365,8 @@ static int make_cases(shape_case *c) {
   c[n++] = (shape_case){TD(NC_F32, 1), TD(NC_F32, 2, 3, 4, 5), td(NC_F32, 4, four)};
   c[n++] = (shape_case){TD(NC_F32, 2, 3, 4, 5), TD(NC_F32, 3, 1, 1), td(NC_F32, 4, four)};
   c[n++] = (shape_case){TD(NC_F32, 1, 3, 1, 1), TD(NC_F32, 2, 3, 4, 5), td(NC_F32, 4, four)};
+  c[n++] = (shape_case){TD(NC_F32, 2, 3, 4, 5), TD(NC_F32, 2, 3, 1, 1), td(NC_F32, 4, four)};
+  c[n++] = (shape_case){TD(NC_F32, 2, 1, 1, 1), TD(NC_F32, 2, 3, 4, 5), td(NC_F32, 4, four)};
   c[n++] = (shape_case){TD(NC_F32, 2, 3, 4, 5), TD(NC_F32, 5), td(NC_F32, 4, four)};
   c[n++] = (shape_case){TD(NC_F32, 7, 37), TD(NC_F32, 7, 37), TD(NC_F32, 7, 37)};
   c[n++] = (shape_case){TD(NC_F32, 7, 37), TD(NC_F32, 7, 1), TD(NC_F32, 7, 37)};
@@ -375,10 +377,27 @@ static int make_cases(shape_case *c) {
 
 #define MAXN 1024
 
+/* NCHW <-> NHWC copy of a rank-4 tensor (others are copied as they are). */
+static void relayout(const nc_tdesc *d, const float *src, float *dst, int to_nhwc) {
+  int64_t n = nc_numel(d);
+  if (d->ndim != 4) {
+    memcpy(dst, src, sizeof(float) * (size_t)n);
+    return;
+  }
+  int64_t N = d->dims[0], C = d->dims[1], HW = d->dims[2] * d->dims[3];
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t p = 0; p < HW; p++) {
+        int64_t nchw = (b * C + c) * HW + p, nhwc = (b * HW + p) * C + c;
+        if (to_nhwc) dst[nhwc] = src[nchw];
+        else dst[nchw] = src[nhwc];
+      }
+}
+
 /* Runs `r` and the layer's reference on one case; returns 0 if r does not apply. */
 static int compare_on(const nc_routine *r, const nc_routine *ref, const shape_case *sc,
                       int unary) {
-  static float a[MAXN], b[MAXN], got[MAXN], want[MAXN];
+  static float a[MAXN], b[MAXN], got[MAXN], want[MAXN], la[MAXN], lb[MAXN], lo[MAXN];
   double fa[2] = {0.3, 0.7};
   nc_tdesc ind[2] = {unary ? sc->o : sc->a, sc->b};
   nc_tdesc od = sc->o;
@@ -391,11 +410,20 @@ static int compare_on(const nc_routine *r, const nc_routine *ref, const shape_ca
   const void *in[2] = {a, b};
   void *o_ref[1] = {want}, *o_r[1] = {got};
   ref->fn(&args, in, o_ref, NULL);
-  r->fn(&args, in, o_r, NULL);
+  if (r->in_layout == NC_LAYOUT_NHWC) { /* feed it channels-last data */
+    relayout(&ind[0], a, la, 1);
+    relayout(&ind[1], b, lb, 1);
+    const void *lin[2] = {la, lb};
+    void *lout[1] = {lo};
+    r->fn(&args, lin, lout, NULL);
+    relayout(&od, lo, got, 0);
+  } else {
+    r->fn(&args, in, o_r, NULL);
+  }
   for (int64_t i = 0; i < no; i++)
     cr_assert(close_enough(got[i], want[i]), "%s: element %lld: got %.9g, reference %.9g (x=%g)",
               r->descriptor, (long long)i, got[i], want[i], a[i]);
-  if (unary && (r->flags & NC_RF_INPLACE)) { /* out == in[0] */
+  if (unary && (r->flags & NC_RF_INPLACE) && r->in_layout == NC_LAYOUT_NCHW) { /* out == in[0] */
     memcpy(got, a, sizeof(float) * (size_t)na);
     const void *in_place[1] = {got};
     r->fn(&args, in_place, o_r, NULL);
@@ -423,7 +451,7 @@ Test(elementwise, every_fast_path_matches_reference) {
     cr_assert(applied > 0, "%s applied to none of the test shapes", r->descriptor);
     checked++;
   }
-  cr_assert_geq(checked, 37 * 2 + 7 * 5, "only %d fast routines checked", checked);
+  cr_assert_geq(checked, 37 * 2 + 7 * 6, "only %d fast routines checked", checked);
 }
 
 Test(elementwise, table_entries_are_consistent) {

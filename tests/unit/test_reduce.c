@@ -548,3 +548,26 @@ Test(det, batch_with_pivoting) {
   cr_expect_float_eq(y[1], -1.0, 1e-12);
   nc_graph_free(g);
 }
+
+Test(maxunpool, indices_keep_coordinates_in_a_larger_output) {
+  /* pooled tensor 1x1x4x4: flat 5 = (1,1), 3 = (0,3), 8 = (2,0), 15 = (3,3);
+   * in the 1x1x5x5 output those are flat 6, 3, 10, 18 */
+  const int64_t xd[4] = {1, 1, 2, 2}, sd[1] = {4}, shape[4] = {1, 1, 5, 5};
+  const int64_t idx[4] = {5, 3, 8, 15};
+  const int64_t kernel[2] = {2, 2};
+  const double X[4] = {7, 8, 6, 9};
+  nc_graph *g = nc_graph_new("hand.onnx");
+  int in[3] = {tensor(g, "x", NC_F64, 4, xd, X), tensor(g, "i", NC_S64, 4, xd, idx),
+               tensor(g, "shape", NC_S64, 1, sd, shape)};
+  nc_node *n = one_node(g, "MaxUnpool", in, 3);
+  attr_ints(n, "kernel_shape", 2, kernel);
+  attr_ints(n, "strides", 2, kernel);
+  double y[25];
+  const void *xs[2] = {X, idx};
+  lower_and_run_f64(g, n, (const double *const *)xs, y);
+  for (int k = 0; k < 25; k++) {
+    double want = k == 6 ? 7 : k == 3 ? 8 : k == 10 ? 6 : k == 18 ? 9 : 0;
+    cr_expect_eq(y[k], want, "y[%d] = %g", k, y[k]);
+  }
+  nc_graph_free(g);
+}

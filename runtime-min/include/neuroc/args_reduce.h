@@ -70,6 +70,11 @@ enum {
 enum { NC_EINSUM_NLABELS = 0, NC_EINSUM_SIZES = 1 };
 #define NC_EINSUM_AXES(L) (1 + (L))
 
+/* MaxUnpool: ia[NC_MAXUNPOOL_POOLED_DIMS + d] = dims of the tensor MaxPool
+ * ran on (the shape its flat indices count in); each value lands at the same
+ * coordinates in the output, whose dims may be larger (output_shape). */
+enum { NC_MAXUNPOOL_POOLED_DIMS = 0 };
+
 /* Det takes no arguments. */
 
 #endif
