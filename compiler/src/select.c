@@ -46,6 +46,14 @@ static int layouts_fit(const nc_graph *g, const nc_routine *r, const nc_node_arg
   return 1;
 }
 
+/* A routine that packs an input at compile time needs that input constant. */
+static int packing_fits(const nc_graph *g, const nc_routine *r, const nc_node_args *na) {
+  if (!r->packed_bytes) return 1;
+  for (int i = 0; i < na->a.n_in; i++)
+    if (is_activation(g, na->in_tensor[i]) && r->packed_bytes(&na->a, i) > 0) return 0;
+  return 1;
+}
+
 static int forced_match(const nc_options *o, const char *desc) {
   for (int i = 0; i < o->n_force; i++)
     if (nc_glob_match(o->force[i], desc)) return 1;
@@ -64,7 +72,7 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
     const nc_routine *r = &t[i];
     if (strcmp(r->layer, n->op) != 0 || !(r->dtypes & NC_DT(dt))) continue;
     if (r->applies && !r->applies(&ls->na.a)) continue;
-    if (!layouts_fit(g, r, &ls->na)) continue;
+    if (!layouts_fit(g, r, &ls->na) || !packing_fits(g, r, &ls->na)) continue;
     nc_cand *c = &ls->cands[ls->n_cands++];
     c->r = r;
     nc_routine_concrete_descriptor(r, dt, c->desc, sizeof c->desc);
