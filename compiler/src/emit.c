@@ -373,27 +373,42 @@ static void put_buf_ref(FILE *f, const emitter *e, int b, const char *prefix) {
 
 /* Weights as one string literal: printable bytes raw, the rest as 3-digit
  * octal escapes (never hex: a following digit would extend the escape), '?'
- * escaped against trigraphs. Compiles far faster than an initializer list. */
+ * escaped against trigraphs. Compilers take this far faster than an
+ * initializer list; the text is built in a buffer because a 100 MB model
+ * makes ~300 MB of it. */
 static void put_weights(FILE *f, const emitter *e, const unsigned char *blob, size_t n) {
   const char *p = e->o->prefix;
   fprintf(f, "static _Alignas(%zu) const unsigned char %s_weights[%zu] =\n", e->align, p, n + 1);
-  size_t col = 0;
-  fputs("\"", f);
+  enum { LINE_BYTES = 120 };
+  char *buf = nc_xmalloc(1 << 20);
+  size_t len = 0, col = 0;
+  buf[len++] = '"';
   for (size_t i = 0; i < n; i++) {
     unsigned char c = blob[i];
     if (c >= 32 && c < 127 && c != '\\' && c != '"' && c != '?') {
-      fputc(c, f);
+      buf[len++] = (char)c;
       col++;
     } else {
-      fprintf(f, "\\%03o", c);
+      buf[len++] = '\\';
+      buf[len++] = (char)('0' + (c >> 6));
+      buf[len++] = (char)('0' + ((c >> 3) & 7));
+      buf[len++] = (char)('0' + (c & 7));
       col += 4;
     }
-    if (col >= 120 && i + 1 < n) {
-      fputs("\"\n\"", f);
+    if (col >= LINE_BYTES && i + 1 < n) {
+      memcpy(buf + len, "\"\n\"", 3);
+      len += 3;
       col = 0;
     }
+    if (len > (1 << 20) - 16) {
+      fwrite(buf, 1, len, f);
+      len = 0;
+    }
   }
-  fputs("\";\n\n", f);
+  buf[len++] = '"';
+  fwrite(buf, 1, len, f);
+  fputs(";\n\n", f);
+  free(buf);
 }
 
 static unsigned char *pack_weights(const emitter *e) {

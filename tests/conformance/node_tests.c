@@ -400,6 +400,8 @@ static void run_batch(opts *o, const nc_target *tgt, char **names, const int *te
   }
 }
 
+static void write_summary(const char *path, const result *res, int n, const int *counts);
+
 static void write_report(const opts *o, const result *res, int n) {
   int counts[K_COUNT] = {0};
   for (int i = 0; i < n; i++) counts[res[i].kind]++;
@@ -411,28 +413,60 @@ static void write_report(const opts *o, const result *res, int n) {
   }
   printf("node tests: %d total, %d passed, %d mismatched, %d unsupported, %d error, %d crash, %d hang\n",
          n, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
-  if (o->summary) {
-    FILE *f = fopen(o->summary, "w");
-    if (f) {
-      fprintf(f, "| total | passed | mismatched | unsupported | error | crash | hang |\n"
-                 "|---|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d | %d | %d |\n",
-              n, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
-      fclose(f);
-    }
-  }
+  if (o->summary) write_summary(o->summary, res, n, counts);
 }
 
-/* Does the test's model contain a layer of this op type? */
-static int test_has_op(const opts *o, const char *name, const char *op) {
+/* Markdown: the counts, then every test that did not pass with its reason. */
+static void write_summary(const char *path, const result *res, int n, const int *counts) {
+  FILE *f = fopen(path, "w");
+  if (!f) return;
+  fprintf(f, "| total | passed | mismatched | unsupported | error | crash | hang |\n"
+             "|---|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d | %d | %d |\n\n",
+          n, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
+  fprintf(f, "| test | status | reason |\n|---|---|---|\n");
+  for (int i = 0; i < n; i++) {
+    if (res[i].kind == K_PASSED) continue;
+    char line[1024];
+    snprintf(line, sizeof line, "%s", res[i].line);
+    char *name = line, *st = strchr(name, '\t');
+    if (!st) continue;
+    *st++ = 0;
+    char *fl = strchr(st, '\t');
+    if (!fl) continue;
+    *fl++ = 0;
+    char *why = strchr(fl, '\t');
+    why = why ? why + 1 : fl;
+    why[strcspn(why, "\n")] = 0;
+    const char *model = strstr(why, "model.onnx: "); /* the path adds nothing here */
+    if (model) why = (char *)model + 12;
+    for (char *c = why; *c; c++)
+      if (*c == '|') *c = '/';
+    fprintf(f, "| %s | %s | %s |\n", name, st, why);
+  }
+  fclose(f);
+}
+
+/* The op types of a test's model as " Op1 Op2 ... " (imported once per test). */
+static char *model_ops(const opts *o, const char *name) {
   char path[4600];
   snprintf(path, sizeof path, "%s/%s/model.onnx", o->data, name);
   nc_graph *g = nc_import_onnx(path);
   nc_err_clear();
-  if (!g) return 0;
-  int has = 0;
-  for (int i = 0; i < g->n_nodes && !has; i++) has = !strcmp(g->nodes[i].op, op);
+  size_t cap = 2, len = 1;
+  for (int i = 0; g && i < g->n_nodes; i++) cap += strlen(g->nodes[i].op) + 1;
+  char *ops = nc_xmalloc(cap + 1);
+  strcpy(ops, " ");
+  for (int i = 0; g && i < g->n_nodes; i++) {
+    len += (size_t)snprintf(ops + len, cap + 1 - len, "%s ", g->nodes[i].op);
+  }
   nc_graph_free(g);
-  return has;
+  return ops;
+}
+
+static int has_op(const char *ops, const char *op) {
+  char key[256];
+  snprintf(key, sizeof key, " %s ", op);
+  return strstr(ops, key) != NULL;
 }
 
 /* Force every non-reference routine, one at a time, on the tests of its
@@ -443,11 +477,14 @@ static int check_each_routine(opts *o, const nc_target *tgt, char **names, int n
   int nr = nc_routine_count(), bad = 0;
   int *tests = nc_xmalloc(sizeof(int) * (size_t)(n + 1));
   result *res = nc_xcalloc((size_t)n + 1, sizeof *res);
+  char **ops = nc_xcalloc((size_t)n + 1, sizeof *ops);
+  for (int i = 0; i < n; i++)
+    if (base[i].kind == K_PASSED) ops[i] = model_ops(o, names[i]);
   for (int r = 0; r < nr; r++) {
     if ((t[r].flags & NC_RF_REFERENCE) || !strcmp(t[r].layer, "adapter")) continue;
     int m = 0;
     for (int i = 0; i < n; i++)
-      if (base[i].kind == K_PASSED && test_has_op(o, names[i], t[r].layer)) tests[m++] = i;
+      if (ops[i] && has_op(ops[i], t[r].layer)) tests[m++] = i;
     if (!m) continue;
     char pat[200];
     snprintf(pat, sizeof pat, "%s", t[r].descriptor);
@@ -467,6 +504,8 @@ static int check_each_routine(opts *o, const nc_target *tgt, char **names, int n
     bad += used - pass;
   }
   o->n_force = 0;
+  for (int i = 0; i < n; i++) free(ops[i]);
+  free(ops);
   free(tests);
   free(res);
   return bad;
