@@ -72,23 +72,6 @@ int nc_tl_axis(nc_graph *g, nc_node *n, int64_t axis, int rank, const char *what
   return a;
 }
 
-double nc_tl_get(const void *p, int32_t dt, int64_t i) {
-  switch (dt) {
-  case NC_F32: return ((const float *)p)[i];
-  case NC_F64: return ((const double *)p)[i];
-  case NC_F16: return nc_f16_to_f32(((const uint16_t *)p)[i]);
-  case NC_BF16: return nc_bf16_to_f32(((const uint16_t *)p)[i]);
-  case NC_U8: case NC_BOOL: return ((const uint8_t *)p)[i];
-  case NC_S8: return ((const int8_t *)p)[i];
-  case NC_U16: return ((const uint16_t *)p)[i];
-  case NC_S16: return ((const int16_t *)p)[i];
-  case NC_S32: return ((const int32_t *)p)[i];
-  case NC_S64: return (double)((const int64_t *)p)[i];
-  case NC_U32: return ((const uint32_t *)p)[i];
-  case NC_U64: return (double)((const uint64_t *)p)[i];
-  default: return 0.0;
-  }
-}
 
 void nc_tl_put_int(void *p, int32_t dt, int64_t i, int64_t v) {
   switch (dt) {

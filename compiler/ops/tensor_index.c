@@ -190,7 +190,7 @@ int nc_tl_lower_compress(nc_graph *g, nc_node *n) {
   int64_t *ia = nc_xmalloc(sizeof(int64_t) * (size_t)(NC_COMPRESS_INDEX + len));
   int64_t count = 0;
   for (int64_t i = 0; i < len; i++)
-    if (nc_tl_get(c->data, c->desc.dtype, i) != 0.0) ia[NC_COMPRESS_INDEX + count++] = i;
+    if (nc_load_f64(c->data, c->desc.dtype, i) != 0.0) ia[NC_COMPRESS_INDEX + count++] = i;
   ia[NC_COMPRESS_AXIS] = axis;
   ia[NC_COMPRESS_COUNT] = count;
   int64_t dims[NC_MAX_DIMS];

@@ -26,7 +26,6 @@ int nc_tl_axis(nc_graph *g, nc_node *n, int64_t axis, int rank, const char *what
 /* 1 if dtype is an integer type (index tensors). */
 int nc_tl_is_int(int32_t dtype);
 /* Element i of a constant buffer as double / stores into one (host side). */
-double nc_tl_get(const void *p, int32_t dtype, int64_t i);
 void nc_tl_put_double(void *p, int32_t dtype, int64_t i, double v);
 void nc_tl_put_int(void *p, int32_t dtype, int64_t i, int64_t v);
 /* Give output i a value computed at compile time (the node then folds). */

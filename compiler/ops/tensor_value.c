@@ -119,7 +119,7 @@ int nc_tl_lower_nonzero(nc_graph *g, nc_node *n) {
                         x->name);
   int r = x->desc.ndim;
   int64_t total = nc_numel(&x->desc), nnz = 0;
-  for (int64_t i = 0; i < total; i++) nnz += nc_tl_get(x->data, x->desc.dtype, i) != 0.0;
+  for (int64_t i = 0; i < total; i++) nnz += nc_load_f64(x->data, x->desc.dtype, i) != 0.0;
   int64_t dims[2] = {r, nnz}, strides[NC_MAX_DIMS], s = 1;
   for (int d = r - 1; d >= 0; d--) {
     strides[d] = s;
@@ -127,7 +127,7 @@ int nc_tl_lower_nonzero(nc_graph *g, nc_node *n) {
   }
   int64_t *out = nc_tl_set_out_data(g, n, 0, NC_S64, 2, dims), j = 0;
   for (int64_t i = 0; i < total; i++) {
-    if (nc_tl_get(x->data, x->desc.dtype, i) == 0.0) continue;
+    if (nc_load_f64(x->data, x->desc.dtype, i) == 0.0) continue;
     for (int d = 0; d < r; d++) out[d * nnz + j] = (i / strides[d]) % x->desc.dims[d];
     j++;
   }

@@ -257,24 +257,6 @@ void nc_node_set_args(nc_node *n, const int64_t *ia, int n_ia, const double *fa,
   n->n_fa = n_fa;
 }
 
-static double load_as_double(const void *p, int32_t dt, int64_t i) {
-  switch (dt) {
-  case NC_F32: return ((const float *)p)[i];
-  case NC_F64: return ((const double *)p)[i];
-  case NC_F16: return nc_f16_to_f32(((const uint16_t *)p)[i]);
-  case NC_BF16: return nc_bf16_to_f32(((const uint16_t *)p)[i]);
-  case NC_U8: return ((const uint8_t *)p)[i];
-  case NC_S8: return ((const int8_t *)p)[i];
-  case NC_U16: return ((const uint16_t *)p)[i];
-  case NC_S16: return ((const int16_t *)p)[i];
-  case NC_S32: return ((const int32_t *)p)[i];
-  case NC_S64: return (double)((const int64_t *)p)[i];
-  case NC_U32: return ((const uint32_t *)p)[i];
-  case NC_U64: return (double)((const uint64_t *)p)[i];
-  case NC_BOOL: return ((const uint8_t *)p)[i] ? 1.0 : 0.0;
-  default: return 0.0;
-  }
-}
 
 int nc_const_ints(nc_graph *g, nc_node *n, int i, int64_t *out, int cap) {
   nc_tensor *t = nc_in(g, n, i);
@@ -285,7 +267,7 @@ int nc_const_ints(nc_graph *g, nc_node *n, int i, int64_t *out, int cap) {
     switch (t->desc.dtype) {
     case NC_S64: out[k] = ((const int64_t *)t->data)[k]; break;
     case NC_U64: out[k] = (int64_t)((const uint64_t *)t->data)[k]; break;
-    default: out[k] = (int64_t)load_as_double(t->data, t->desc.dtype, k); break;
+    default: out[k] = (int64_t)nc_load_f64(t->data, t->desc.dtype, k); break;
     }
   }
   return (int)cnt;
@@ -296,7 +278,7 @@ int nc_const_doubles(nc_graph *g, nc_node *n, int i, double *out, int cap) {
   if (!t || !t->data) return -1;
   int64_t cnt = nc_numel(&t->desc);
   if (cnt > cap) return -1;
-  for (int64_t k = 0; k < cnt; k++) out[k] = load_as_double(t->data, t->desc.dtype, k);
+  for (int64_t k = 0; k < cnt; k++) out[k] = nc_load_f64(t->data, t->desc.dtype, k);
   return (int)cnt;
 }
 

@@ -25,11 +25,11 @@ static void acc_add(loss_acc *a, double v) {
 static double log_sum_exp(const void *x, int32_t dt, int64_t first, int64_t C, int64_t D) {
   double m = -INFINITY, s = 0.0;
   for (int64_t c = 0; c < C; c++) {
-    double v = rdx_ld(x, dt, first + c * D);
+    double v = nc_load_f64(x, dt, first + c * D);
     if (v > m || v != v) m = v;
   }
   if (!isfinite(m)) return m;
-  for (int64_t c = 0; c < C; c++) s += exp(rdx_ld(x, dt, first + c * D) - m);
+  for (int64_t c = 0; c < C; c++) s += exp(nc_load_f64(x, dt, first + c * D) - m);
   return m + log(s);
 }
 
@@ -52,13 +52,13 @@ static void loss_run(int softmax, const nc_args *a, const void *const *in, void 
         lse = log_sum_exp(in[0], dt, first, C, D);
         if (log_prob)
           for (int64_t c = 0; c < C; c++)
-            rdx_st(log_prob, dt, first + c * D, rdx_ld(in[0], dt, first + c * D) - lse, 0);
+            rdx_st(log_prob, dt, first + c * D, nc_load_f64(in[0], dt, first + c * D) - lse, 0);
       }
       int64_t t = rdx_ldi(in[1], tdt, n * D + d);
       double loss = 0.0, wt = 0.0;
       if (!(has_ii && t == ii) && t >= 0 && t < C) {
-        wt = w ? rdx_ld(w, wdt, t) : 1.0;
-        loss = -(rdx_ld(in[0], dt, first + t * D) - lse) * wt;
+        wt = w ? nc_load_f64(w, wdt, t) : 1.0;
+        loss = -(nc_load_f64(in[0], dt, first + t * D) - lse) * wt;
       }
       if (red == NC_LOSS_NONE) {
         rdx_st(out[0], dt, n * D + d, loss, 0);

@@ -43,7 +43,7 @@ void nc_det_ref_any_nchw_c99(const nc_args *a, const void *const *in, void *cons
   int64_t batch = mm ? nc_numel(&a->in[0]) / mm : nc_numel(&a->out[0]);
   double *m = scratch;
   for (int64_t b = 0; b < batch; b++) {
-    for (int64_t k = 0; k < mm; k++) m[k] = rdx_ld(in[0], dt, b * mm + k);
+    for (int64_t k = 0; k < mm; k++) m[k] = nc_load_f64(in[0], dt, b * mm + k);
     rdx_st(out[0], dt, b, det_lu(m, n), 0);
   }
 }

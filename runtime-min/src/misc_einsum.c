@@ -69,7 +69,7 @@ void nc_einsum_ref_any_nchw_c99(const nc_args *a, const void *const *in, void *c
       for (int k = 0; k < a->n_in; k++) {
         int64_t off = 0;
         for (int l = 0; l < p.L; l++) off += val[l] * p.stride[k][l];
-        if (flt) fprod *= rdx_ld(in[k], dt, off);
+        if (flt) fprod *= nc_load_f64(in[k], dt, off);
         else iprod *= (uint64_t)rdx_ldi(in[k], dt, off);
       }
       facc += fprod;

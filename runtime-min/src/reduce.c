@@ -94,7 +94,7 @@ static double reduce_float(rkind k, const void *x, int32_t dt, int64_t base, con
   if (k == RMAX || k == RMIN) {
     double r = k == RMAX ? -INFINITY : INFINITY;
     for (int64_t j = 0; j < n; j++) {
-      double v = rdx_ld(x, dt, base + roff[j]);
+      double v = nc_load_f64(x, dt, base + roff[j]);
       if (v != v) return v; /* NaN propagates, as numpy does */
       if (k == RMAX ? v > r : v < r) r = v;
     }
@@ -102,7 +102,7 @@ static double reduce_float(rkind k, const void *x, int32_t dt, int64_t base, con
   }
   if (k == RPROD) {
     double r = 1.0;
-    for (int64_t j = 0; j < n; j++) r *= rdx_ld(x, dt, base + roff[j]);
+    for (int64_t j = 0; j < n; j++) r *= nc_load_f64(x, dt, base + roff[j]);
     return r;
   }
   double m = 0.0;
@@ -112,7 +112,7 @@ static double reduce_float(rkind k, const void *x, int32_t dt, int64_t base, con
   }
   csum acc = {0.0, 0.0};
   for (int64_t j = 0; j < n; j++) {
-    double v = rdx_ld(x, dt, base + roff[j]);
+    double v = nc_load_f64(x, dt, base + roff[j]);
     switch (k) {
     case RL1: v = fabs(v); break;
     case RL2: case RSSQ: v = v * v; break;

@@ -17,23 +17,6 @@ static inline int rdx_is_unsigned(int32_t dt) {
   return dt == NC_U8 || dt == NC_U16 || dt == NC_U32 || dt == NC_U64 || dt == NC_BOOL;
 }
 
-static inline double rdx_ld(const void *p, int32_t dt, int64_t i) {
-  switch (dt) {
-  case NC_F32: return ((const float *)p)[i];
-  case NC_F64: return ((const double *)p)[i];
-  case NC_F16: return nc_f16_to_f32(((const uint16_t *)p)[i]);
-  case NC_BF16: return nc_bf16_to_f32(((const uint16_t *)p)[i]);
-  case NC_U8: case NC_BOOL: return ((const uint8_t *)p)[i];
-  case NC_S8: return ((const int8_t *)p)[i];
-  case NC_U16: return ((const uint16_t *)p)[i];
-  case NC_S16: return ((const int16_t *)p)[i];
-  case NC_S32: return ((const int32_t *)p)[i];
-  case NC_S64: return (double)((const int64_t *)p)[i];
-  case NC_U32: return ((const uint32_t *)p)[i];
-  case NC_U64: return (double)((const uint64_t *)p)[i];
-  default: return 0.0;
-  }
-}
 
 /* Integer load; u64 keeps its bit pattern (wrapping arithmetic is the same). */
 static inline int64_t rdx_ldi(const void *p, int32_t dt, int64_t i) {
@@ -46,7 +29,7 @@ static inline int64_t rdx_ldi(const void *p, int32_t dt, int64_t i) {
   case NC_S64: return ((const int64_t *)p)[i];
   case NC_U32: return ((const uint32_t *)p)[i];
   case NC_U64: return (int64_t)((const uint64_t *)p)[i];
-  default: return (int64_t)rdx_ld(p, dt, i);
+  default: return (int64_t)nc_load_f64(p, dt, i);
   }
 }
 
@@ -120,7 +103,7 @@ static inline void rdx_st(void *p, int32_t dt, int64_t i, double v, int round) {
  * orders above every number so that max/top-k see it. */
 static inline int rdx_cmp(const void *pa, int64_t i, const void *pb, int64_t j, int32_t dt) {
   if (rdx_is_float(dt)) {
-    double a = rdx_ld(pa, dt, i), b = rdx_ld(pb, dt, j);
+    double a = nc_load_f64(pa, dt, i), b = nc_load_f64(pb, dt, j);
     int na = a != a, nb = b != b;
     if (na || nb) return na - nb;
     return (a > b) - (a < b);

@@ -116,7 +116,7 @@ static double interpolate(const nc_args *a, const void *x, const tapset *const *
       w *= t[d]->w[k[d]];
       off += t[d]->idx[k[d]] * stride[d];
     }
-    if (w != 0.0) sum += w * rdx_ld(x, dt, off);
+    if (w != 0.0) sum += w * nc_load_f64(x, dt, off);
     int d = rank - 1;
     while (d >= 0 && ++k[d] == t[d]->n) k[d--] = 0;
     if (d < 0) return sum;

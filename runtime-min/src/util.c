@@ -79,6 +79,25 @@ uint16_t nc_f32_to_bf16(float f) {
   return (uint16_t)(x >> 16);
 }
 
+double nc_load_f64(const void *p, int32_t dtype, int64_t i) {
+  switch (dtype) {
+  case NC_F32: return ((const float *)p)[i];
+  case NC_F64: return ((const double *)p)[i];
+  case NC_F16: return nc_f16_to_f32(((const uint16_t *)p)[i]);
+  case NC_BF16: return nc_bf16_to_f32(((const uint16_t *)p)[i]);
+  case NC_U8: return ((const uint8_t *)p)[i];
+  case NC_BOOL: return ((const uint8_t *)p)[i] ? 1.0 : 0.0;
+  case NC_S8: return ((const int8_t *)p)[i];
+  case NC_U16: return ((const uint16_t *)p)[i];
+  case NC_S16: return ((const int16_t *)p)[i];
+  case NC_S32: return ((const int32_t *)p)[i];
+  case NC_S64: return (double)((const int64_t *)p)[i];
+  case NC_U32: return ((const uint32_t *)p)[i];
+  case NC_U64: return (double)((const uint64_t *)p)[i];
+  default: return 0.0;
+  }
+}
+
 float nc_apply_act(float x, int64_t act, double alpha, double beta) {
   switch (act) {
   case NC_ACT_RELU: return x > 0.0f ? x : 0.0f;

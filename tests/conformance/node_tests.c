@@ -50,23 +50,6 @@ typedef struct result {
 
 static const double rel_tol = 1e-3, abs_tol = 1e-7; /* the ONNX backend test defaults */
 
-static double load(const void *p, int32_t dt, int64_t i) {
-  switch (dt) {
-  case NC_F32: return ((const float *)p)[i];
-  case NC_F64: return ((const double *)p)[i];
-  case NC_F16: return nc_f16_to_f32(((const uint16_t *)p)[i]);
-  case NC_BF16: return nc_bf16_to_f32(((const uint16_t *)p)[i]);
-  case NC_U8: case NC_BOOL: return ((const uint8_t *)p)[i];
-  case NC_S8: return ((const int8_t *)p)[i];
-  case NC_U16: return ((const uint16_t *)p)[i];
-  case NC_S16: return ((const int16_t *)p)[i];
-  case NC_S32: return ((const int32_t *)p)[i];
-  case NC_S64: return (double)((const int64_t *)p)[i];
-  case NC_U32: return ((const uint32_t *)p)[i];
-  case NC_U64: return (double)((const uint64_t *)p)[i];
-  default: return 0;
-  }
-}
 
 static int is_float(int32_t dt) {
   return dt == NC_F32 || dt == NC_F64 || dt == NC_F16 || dt == NC_BF16;
@@ -92,12 +75,12 @@ static int compare(const nc_const *got, const nc_const *want, char *msg, size_t 
       size_t es = nc_dtype_size(want->desc.dtype);
       if (memcmp((const char *)got->data + i * es, (const char *)want->data + i * es, es)) {
         snprintf(msg, cap, "element %lld: got %.17g expected %.17g", (long long)i,
-                 load(got->data, got->desc.dtype, i), load(want->data, want->desc.dtype, i));
+                 nc_load_f64(got->data, got->desc.dtype, i), nc_load_f64(want->data, want->desc.dtype, i));
         return -1;
       }
       continue;
     }
-    double a = load(got->data, got->desc.dtype, i), b = load(want->data, want->desc.dtype, i);
+    double a = nc_load_f64(got->data, got->desc.dtype, i), b = nc_load_f64(want->data, want->desc.dtype, i);
     if (isnan(a) && isnan(b)) continue;
     if (isinf(b) && a == b) continue;
     if (!(fabs(a - b) <= abs_tol + rel_tol * fabs(b))) {
@@ -113,14 +96,24 @@ static void one_line(char *s) {
     if (*s == '\n' || *s == '\t' || *s == '\r') *s = ' ';
 }
 
-/* Inputs that feed a compile-time parameter (Reshape's shape...) are bound
- * as constants: neuroc compiles static graphs. */
+/* Weight operands: constants in any deployed model, graph inputs in the node
+ * tests. Binding them lets the routines that pack weights apply. */
+static int is_weight_operand(const char *op, int k) {
+  if (!strcmp(op, "Conv") || !strcmp(op, "ConvTranspose") || !strcmp(op, "Gemm")) return k >= 1;
+  if (!strcmp(op, "MatMul")) return k == 1;
+  return 0;
+}
+
+/* Inputs that feed a compile-time parameter (Reshape's shape...) or a
+ * weight operand are bound as constants: neuroc compiles static graphs. */
 static int needs_binding(nc_graph *g, int t) {
   for (int i = 0; i < g->n_nodes; i++) {
     const nc_op_def *d = nc_op_find(g->nodes[i].op);
     if (!d) continue;
     for (int k = 0; k < g->nodes[i].n_in; k++)
-      if (g->nodes[i].in[k] == t && (d->param_inputs & (1u << k))) return 1;
+      if (g->nodes[i].in[k] == t &&
+          ((d->param_inputs & (1u << k)) || is_weight_operand(g->nodes[i].op, k)))
+        return 1;
   }
   return 0;
 }

@@ -66,6 +66,8 @@ float nc_f16_to_f32(uint16_t h);
 uint16_t nc_f32_to_f16(float f);
 float nc_bf16_to_f32(uint16_t h);
 uint16_t nc_f32_to_bf16(float f);
+/* Element i of a buffer of the given dtype, as a double. */
+double nc_load_f64(const void *p, int32_t dtype, int64_t i);
 float nc_apply_act(float x, int64_t act, double alpha, double beta);
 
 #endif
