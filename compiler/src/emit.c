@@ -139,7 +139,10 @@ static int activation_buf(emitter *e, int tensor, int layout) {
   int src = e->tl_buf[tensor * NC_LAYOUT_COUNT + from];
   if (src < 0) return -1;
   const nc_tensor *t = &e->g->tensors[tensor];
-  int dst = new_buf(e, BUF_ARENA, -1, tensor, layout, tensor_bytes(t));
+  /* A graph output converted back to the plain layout for a consumer is
+   * converted straight into the caller's buffer: one adapter, as DPRS counts. */
+  int oi = layout == NC_LAYOUT_NCHW ? output_index(e->g, tensor) : -1;
+  int dst = new_buf(e, oi >= 0 ? BUF_OUTPUT : BUF_ARENA, oi, tensor, layout, tensor_bytes(t));
   step *s = new_step(e, STEP_ADAPTER);
   s->r = nc_adapter_routine(t->desc.dtype, from, layout);
   if (!s->r) return -1;
