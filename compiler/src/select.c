@@ -106,24 +106,31 @@ static int measure_candidates(const nc_graph *g, const nc_node *n, nc_cost_sourc
 
 /* --- building the abstract DPRS problem --- */
 
+/* Adapter costs per (value, from, to), measured before DPRS runs so that
+ * the DPRS time reported is the search alone. Negative: no adapter. */
 typedef struct adapter_ctx {
-  const nc_graph *g;
-  nc_cost_source *cost;
-  int *value_tensor;
+  double *cost; /* [value][from][to] */
 } adapter_ctx;
 
 static double adapter_cost(void *vctx, int value, int from, int to) {
   adapter_ctx *ctx = vctx;
-  const nc_tensor *t = &ctx->g->tensors[ctx->value_tensor[value]];
-  if (from == to) return 0.0;
-  if (t->desc.ndim != 4) return -1.0;
-  const nc_routine *r = nc_adapter_routine(t->desc.dtype, from, to);
-  if (!r) return -1.0;
-  nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
-  const void *consts[1] = {NULL};
-  double ms, spread;
-  if (ctx->cost->measure(ctx->cost, r, &a, consts, &ms, &spread)) return -1.0;
-  return ms;
+  return ctx->cost[(value * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
+}
+
+static void measure_adapters(const nc_graph *g, nc_cost_source *cost, const int *value_tensor,
+                             int n_values, double *out) {
+  for (int v = 0; v < n_values; v++)
+    for (int from = 0; from < NC_LAYOUT_COUNT; from++)
+      for (int to = 0; to < NC_LAYOUT_COUNT; to++) {
+        const nc_tensor *t = &g->tensors[value_tensor[v]];
+        double *c = &out[(v * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
+        const nc_routine *r = t->desc.ndim == 4 ? nc_adapter_routine(t->desc.dtype, from, to) : NULL;
+        nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
+        const void *consts[1] = {NULL};
+        double spread;
+        if (from == to) *c = 0.0;
+        else if (!r || cost->measure(cost, r, &a, consts, c, &spread)) *c = -1.0;
+      }
 }
 
 void nc_selection_free(nc_selection *sel) {
@@ -204,7 +211,9 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
   for (int i = 0; i < g->n_outputs; i++)
     if (tensor_value[g->outputs[i]] >= 0) snk_v[n_snk++] = tensor_value[g->outputs[i]];
 
-  adapter_ctx actx = {g, cost, value_tensor};
+  adapter_ctx actx;
+  actx.cost = nc_xmalloc(sizeof(double) * (size_t)(n_values + 1) * NC_LAYOUT_COUNT * NC_LAYOUT_COUNT);
+  measure_adapters(g, cost, value_tensor, n_values, actx.cost);
   dprs_problem p = {0};
   p.n_formats = NC_LAYOUT_COUNT;
   p.n_values = n_values;
@@ -245,5 +254,6 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
   free(layers);
   free(src_v); free(src_f); free(snk_v); free(snk_f);
   free(tensor_value); free(value_tensor);
+  free(actx.cost);
   return rc ? -1 : 0;
 }

@@ -71,3 +71,13 @@ save([
 # 4. An op neuroc does not know, for the CLI's error and exit-code tests.
 save([helper.make_node("Frobnicate", ["x"], ["y"], name="frob")],
      [vi("x", [4])], [vi("y", [4])], [], "unsupported_op.onnx")
+
+# 5. Edge cases of the emitter's output handling: a graph input that is also
+#    an output, a constant output, one tensor named by two outputs, and an
+#    optional output left out.
+save([
+    helper.make_node("Split", ["x"], ["a", ""], name="split", axis=0),
+    helper.make_node("Shape", ["x"], ["shp"], name="shape"),
+    helper.make_node("Neg", ["a"], ["n"], name="neg"),
+], [vi("x", [4, 3])], [vi("x", [4, 3]), vi("shp", [2], I64), vi("n", [2, 3]), vi("n", [2, 3])],
+    [], "outputs_edge.onnx")
