@@ -129,3 +129,31 @@ Test(emit, emitted_code_is_warning_free_with_gcc_and_clang) {
   int rc = compiles_clean("clang", OUT "/warn");
   cr_assert(rc == 0 || rc == 77, "clang warns on emitted code");
 }
+
+/* Outputs that are a graph input, a folded constant, the same tensor twice,
+ * and a layer with an omitted optional output (outputs_edge.onnx). */
+Test(emit, output_edge_cases) {
+  nc_target *t = host();
+  nc_graph *g = nc_import_onnx(DATA "outputs_edge.onnx");
+  cr_assert_not_null(g, "%s", nc_err_msg());
+  nc_options o = {t, "model", NULL, 0, 0, 1};
+  nc_compile_report rep;
+  cr_assert_eq(nc_compile_graph(g, &o, OUT "/edge", &rep), NC_STAGE_OK, "%s", nc_err_msg());
+  float x[12];
+  for (int i = 0; i < 12; i++) x[i] = (float)i;
+  nc_const in = {{NC_F32, 2, {4, 3}}, x};
+  nc_const out[4];
+  nc_run_result res;
+  cr_assert_eq(nc_build_and_run(g, &o, OUT "/edge", &in, out, 0, &res), 0, "%s", nc_err_msg());
+  const float *o0 = out[0].data, *o2 = out[2].data, *o3 = out[3].data;
+  const int64_t *o1 = out[1].data;
+  for (int i = 0; i < 12; i++) cr_assert_eq(o0[i], x[i]);
+  cr_assert(o1[0] == 4 && o1[1] == 3);
+  for (int i = 0; i < 6; i++) {
+    cr_assert_eq(o2[i], -x[i]);
+    cr_assert_eq(o3[i], -x[i]);
+  }
+  for (int i = 0; i < 4; i++) free(out[i].data);
+  nc_graph_free(g);
+  nc_target_free(t);
+}
