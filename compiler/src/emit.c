@@ -130,23 +130,25 @@ static int output_index(const nc_graph *g, int tensor) {
   return -1;
 }
 
-/* Buffer holding `tensor` in `layout`, adding a shared adapter step if the
- * tensor only exists in its produced layout so far. */
-static int activation_buf(emitter *e, int tensor, int layout) {
-  int b = e->tl_buf[tensor * NC_LAYOUT_COUNT + layout];
-  if (b >= 0) return b;
-  int from = 1 - layout; /* two layouts: the other one is where it lives */
-  int src = e->tl_buf[tensor * NC_LAYOUT_COUNT + from];
-  if (src < 0) return -1;
+/* Layout a tensor is produced in: graph inputs are plain. */
+static int produced_layout(const emitter *e, int tensor) {
   const nc_tensor *t = &e->g->tensors[tensor];
-  /* A graph output converted back to the plain layout for a consumer is
-   * converted straight into the caller's buffer: one adapter, as DPRS counts. */
-  int oi = layout == NC_LAYOUT_NCHW ? output_index(e->g, tensor) : -1;
-  int dst = new_buf(e, oi >= 0 ? BUF_OUTPUT : BUF_ARENA, oi, tensor, layout, tensor_bytes(t));
+  return t->is_input || !e->sel->tensor_layout ? NC_LAYOUT_NCHW : e->sel->tensor_layout[tensor];
+}
+
+/* Add an adapter step converting `tensor` from its produced layout to
+ * `layout`, writing buffer dst. Returns 0 or -1. */
+static int add_adapter(emitter *e, int tensor, int layout, int dst) {
+  const nc_tensor *t = &e->g->tensors[tensor];
+  int from = produced_layout(e, tensor);
+  int src = e->tl_buf[tensor * NC_LAYOUT_COUNT + from];
+  const nc_routine *r = nc_adapter_routine(t->desc.dtype, from, layout);
+  if (src < 0 || !r)
+    return nc_fail("%s: internal: no way to convert '%s' from %s to %s", e->g->path, t->name,
+                   nc_layout_name(from), nc_layout_name(layout));
   step *s = new_step(e, STEP_ADAPTER);
-  s->r = nc_adapter_routine(t->desc.dtype, from, layout);
-  if (!s->r) return -1;
-  nc_routine_concrete_descriptor(s->r, t->desc.dtype, s->desc, sizeof s->desc);
+  s->r = r;
+  nc_routine_concrete_descriptor(r, t->desc.dtype, s->desc, sizeof s->desc);
   s->tensor = tensor;
   s->from = from;
   s->to = layout;
@@ -156,8 +158,20 @@ static int activation_buf(emitter *e, int tensor, int layout) {
   nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
   const void *consts[1] = {NULL};
   double spread;
-  e->sel->cost->measure(e->sel->cost, s->r, &a, consts, &s->ms, &spread);
-  return dst;
+  return e->sel->cost->measure(e->sel->cost, r, &a, consts, &s->ms, &spread);
+}
+
+/* Buffer holding `tensor` in `layout`, adding a shared adapter step if the
+ * tensor only exists in its produced layout so far. */
+static int activation_buf(emitter *e, int tensor, int layout) {
+  int b = e->tl_buf[tensor * NC_LAYOUT_COUNT + layout];
+  if (b >= 0) return b;
+  const nc_tensor *t = &e->g->tensors[tensor];
+  /* A graph output converted back to the plain layout for a consumer is
+   * converted straight into the caller's buffer: one adapter, as DPRS counts. */
+  int oi = layout == NC_LAYOUT_NCHW ? output_index(e->g, tensor) : -1;
+  int dst = new_buf(e, oi >= 0 ? BUF_OUTPUT : BUF_ARENA, oi, tensor, layout, tensor_bytes(t));
+  return add_adapter(e, tensor, layout, dst) ? -1 : dst;
 }
 
 static int build_layer_step(emitter *e, int k) {
@@ -219,23 +233,8 @@ static int finish_outputs(emitter *e) {
       add_copy(e, weight_buf(e, -1, -1, t, NULL, NULL), dst);
     } else if (cur >= 0) {
       add_copy(e, cur, dst);
-    } else {
-      int src = e->tl_buf[t * NC_LAYOUT_COUNT + NC_LAYOUT_NHWC];
-      if (src < 0) return nc_fail("%s: internal: output '%s' never produced", g->path, x->name);
-      step *s = new_step(e, STEP_ADAPTER);
-      s->r = nc_adapter_routine(x->desc.dtype, NC_LAYOUT_NHWC, NC_LAYOUT_NCHW);
-      if (!s->r) return nc_fail("%s: no adapter for output '%s'", g->path, x->name);
-      nc_routine_concrete_descriptor(s->r, x->desc.dtype, s->desc, sizeof s->desc);
-      s->tensor = t;
-      s->from = NC_LAYOUT_NHWC;
-      s->to = NC_LAYOUT_NCHW;
-      s->n_in = s->n_out = 1;
-      s->in[0] = src;
-      s->out[0] = dst;
-      nc_args a = {1, 1, &x->desc, &x->desc, NULL, NULL, 0, 0};
-      double spread;
-      const void *consts[1] = {NULL};
-      e->sel->cost->measure(e->sel->cost, s->r, &a, consts, &s->ms, &spread);
+    } else if (add_adapter(e, t, NC_LAYOUT_NCHW, dst)) {
+      return -1;
     }
   }
   return 0;

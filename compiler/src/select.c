@@ -34,14 +34,15 @@ const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to) {
 
 static int is_activation(const nc_graph *g, int t) { return t >= 0 && !g->tensors[t].data; }
 
-/* NHWC exists for rank-4 tensors only: check every activation operand. */
+/* Layouts other than plain exist for rank-4 tensors only: check every
+ * activation operand. */
 static int layouts_fit(const nc_graph *g, const nc_routine *r, const nc_node_args *na) {
   for (int i = 0; i < na->a.n_in; i++)
-    if (is_activation(g, na->in_tensor[i]) && r->in_layout == NC_LAYOUT_NHWC &&
+    if (is_activation(g, na->in_tensor[i]) && r->in_layout != NC_LAYOUT_NCHW &&
         na->in[i].ndim != 4)
       return 0;
   for (int i = 0; i < na->a.n_out; i++)
-    if (na->out_tensor[i] >= 0 && r->out_layout == NC_LAYOUT_NHWC && na->out[i].ndim != 4)
+    if (na->out_tensor[i] >= 0 && r->out_layout != NC_LAYOUT_NCHW && na->out[i].ndim != 4)
       return 0;
   return 1;
 }
