@@ -55,6 +55,23 @@ static int packing_fits(const nc_graph *g, const nc_routine *r, const nc_node_ar
   return 1;
 }
 
+/* The target spec's `isa` lists the ISAs the emitted code may use; "native"
+ * means every ISA the compiling CPU supports (the host target). */
+static int isa_allowed(const nc_options *o, const nc_routine *r) {
+  char isa[32];
+  nc_routine_isa(r, isa, sizeof isa);
+  const char *list = o->target && o->target->isa ? o->target->isa : "c99";
+  if (strcmp(list, "native") == 0) return nc_cpu_supports(isa);
+  size_t n = strlen(isa);
+  for (const char *p = list; *p;) {
+    p += strspn(p, " ,");
+    size_t len = strcspn(p, " ,");
+    if (len == n && strncmp(p, isa, n) == 0) return 1;
+    p += len;
+  }
+  return 0;
+}
+
 static int forced_match(const nc_options *o, const char *desc) {
   for (int i = 0; i < o->n_force; i++)
     if (nc_glob_match(o->force[i], desc)) return 1;
@@ -71,7 +88,7 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
   int forced_any = 0;
   for (int i = 0; i < cnt; i++) {
     const nc_routine *r = &t[i];
-    if (strcmp(r->layer, n->op) != 0 || !(r->dtypes & NC_DT(dt))) continue;
+    if (strcmp(r->layer, n->op) != 0 || !(r->dtypes & NC_DT(dt)) || !isa_allowed(o, r)) continue;
     if (r->applies && !r->applies(&ls->na.a)) continue;
     if (!layouts_fit(g, r, &ls->na) || !packing_fits(g, r, &ls->na)) continue;
     nc_cand *c = &ls->cands[ls->n_cands++];

@@ -10,7 +10,7 @@ typedef struct nc_target {
   char *cc;        /* C compiler command, e.g. "cc" */
   char *cflags;    /* e.g. "-O2" */
   char *ldflags;   /* e.g. "-lm" */
-  char *isa;       /* ISA the emitted code may use: "c99" (portable) for now */
+  char *isa;       /* ISAs the emitted code may use: "c99 avx2 ...", or "native" */
   char *run;       /* command prefix to execute a built binary ("" = run directly) */
   int alignment;   /* arena / weight alignment in bytes (default 64) */
   /* Local profiler settings */

@@ -90,3 +90,30 @@ const nc_routine *nc_routine_find(const char *descriptor) {
     if (descriptor_matches(&t[i], descriptor)) return &t[i];
   return NULL;
 }
+
+const char *nc_routine_isa(const nc_routine *r, char *buf, size_t n) {
+  /* DEVICE:DTYPE:LAYOUT/ALGO/ISA[/PARAMS]: the component after the second '/' */
+  const char *p = strchr(r->descriptor, '/');
+  p = p ? strchr(p + 1, '/') : NULL;
+  if (!p) {
+    snprintf(buf, n, "c99");
+    return buf;
+  }
+  p++;
+  size_t len = strcspn(p, "/");
+  snprintf(buf, n, "%.*s", (int)len, p);
+  return buf;
+}
+
+int nc_cpu_supports(const char *isa) {
+  if (strcmp(isa, "c99") == 0) return 1;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (strcmp(isa, "avx2") == 0)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (strcmp(isa, "avx512") == 0)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#endif
+  return 0;
+}

@@ -48,7 +48,7 @@ Test(target, host_yaml) {
   cr_assert_str_eq(t->cc, "cc");
   cr_assert_str_eq(t->cflags, "-O2");
   cr_assert_str_eq(t->ldflags, "-lm");
-  cr_assert_str_eq(t->isa, "c99");
+  cr_assert_str_eq(t->isa, "native");
   cr_assert_str_eq(t->run, "");
   cr_assert_eq(t->alignment, 64);
   cr_assert_float_eq(t->profile_min_ms, 2.0, 1e-12);

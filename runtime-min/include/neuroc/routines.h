@@ -58,6 +58,10 @@ int nc_routine_count(void);
 const nc_routine *nc_routine_find(const char *descriptor);
 const char *nc_dtype_name(int32_t dtype); /* "f32", "s64", ... */
 const char *nc_layout_name(int layout);  /* "nchw", "nhwc" */
+/* The ISA component of a descriptor ("c99", "avx2", "avx512"...), into buf. */
+const char *nc_routine_isa(const nc_routine *r, char *buf, size_t n);
+/* 1 if the CPU running this code can execute routines of that ISA. */
+int nc_cpu_supports(const char *isa);
 /* descriptor with '*' replaced by the concrete dtype name, into buf. */
 const char *nc_routine_concrete_descriptor(const nc_routine *r, int32_t dtype, char *buf,
                                            size_t n);
