@@ -37,6 +37,10 @@ typedef struct nc_cost_source {
                  const void *const *consts, double *ms, double *spread);
   void *ctx;
   long measured, cached;
+  /* Identity of what measures: the target fingerprint (CPU, ISA, toolchain)
+   * and the routine library version. Profile DB entries key on both. */
+  const char *fingerprint;
+  const char *library_version;
 } nc_cost_source;
 nc_cost_source *nc_cost_local_new(const nc_target *t);
 void nc_cost_free(nc_cost_source *s);

@@ -170,7 +170,8 @@ static int activation_buf(emitter *e, int tensor, int layout) {
   /* A graph output converted back to the plain layout for a consumer is
    * converted straight into the caller's buffer: one adapter, as DPRS counts. */
   int oi = layout == NC_LAYOUT_NCHW ? output_index(e->g, tensor) : -1;
-  int dst = new_buf(e, oi >= 0 ? BUF_OUTPUT : BUF_ARENA, oi, tensor, layout, tensor_bytes(t));
+  int dst = new_buf(e, oi >= 0 ? BUF_OUTPUT : BUF_ARENA, oi, tensor, layout,
+                    nc_layout_bytes(&t->desc, layout));
   return add_adapter(e, tensor, layout, dst) ? -1 : dst;
 }
 
@@ -202,7 +203,7 @@ static int build_layer_step(emitter *e, int k) {
     if (t < 0) continue;
     int oi = output_index(g, t);
     int lay = c->r->out_layout;
-    size_t bytes = tensor_bytes(&g->tensors[t]);
+    size_t bytes = nc_layout_bytes(&g->tensors[t].desc, lay);
     if (oi >= 0 && lay == NC_LAYOUT_NCHW) s->out[i] = new_buf(e, BUF_OUTPUT, oi, t, lay, bytes);
     else s->out[i] = new_buf(e, BUF_ARENA, -1, t, lay, bytes);
   }

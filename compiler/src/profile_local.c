@@ -55,9 +55,8 @@ static char *make_key(const nc_routine *r, const nc_args *a) {
   return k;
 }
 
-static void fill_random(void *p, const nc_tdesc *d, unsigned *seed) {
-  int64_t n = nc_numel(d);
-  switch (d->dtype) {
+static void fill_random(void *p, int32_t dtype, int64_t n, unsigned *seed) {
+  switch (dtype) {
   case NC_F32:
     for (int64_t i = 0; i < n; i++) {
       *seed = *seed * 1103515245u + 12345u;
@@ -73,7 +72,7 @@ static void fill_random(void *p, const nc_tdesc *d, unsigned *seed) {
   default:
     /* Integer and bool inputs may be indices: zero is valid for every
      * non-empty axis, so zero-fill keeps data-dependent routines in bounds. */
-    memset(p, 0, (size_t)n * nc_dtype_size(d->dtype));
+    memset(p, 0, (size_t)n * nc_dtype_size(dtype));
     break;
   }
 }
@@ -103,20 +102,22 @@ static int local_measure(nc_cost_source *s, const nc_routine *r, const nc_args *
   void *in[64] = {0}, *out[16] = {0};
   unsigned seed = 12345u;
   for (int i = 0; i < a->n_in; i++) {
-    size_t b = desc_bytes(&a->in[i]);
-    if (!b && a->in[i].dtype == NC_UNDEF) continue;
-    size_t pb = 0;
-    if (consts && consts[i] && r->packed_bytes) pb = r->packed_bytes(a, i);
+    if (a->in[i].dtype == NC_UNDEF) continue;
+    int is_const = consts && consts[i];
+    /* activations are stored in the routine's layout (blocked ones pad C) */
+    size_t b = is_const ? desc_bytes(&a->in[i]) : nc_layout_bytes(&a->in[i], r->in_layout);
+    size_t pb = is_const && r->packed_bytes ? r->packed_bytes(a, i) : 0;
     in[i] = nc_xcalloc(1, (pb > b ? pb : b) + 64);
-    if (consts && consts[i]) {
+    if (is_const) {
       if (pb) r->pack(a, i, consts[i], in[i]);
       else memcpy(in[i], consts[i], b);
     } else {
-      fill_random(in[i], &a->in[i], &seed);
+      fill_random(in[i], a->in[i].dtype, (int64_t)(b / nc_dtype_size(a->in[i].dtype)), &seed);
     }
   }
   for (int i = 0; i < a->n_out; i++)
-    if (a->out[i].dtype != NC_UNDEF) out[i] = nc_xcalloc(1, desc_bytes(&a->out[i]) + 64);
+    if (a->out[i].dtype != NC_UNDEF)
+      out[i] = nc_xcalloc(1, nc_layout_bytes(&a->out[i], r->out_layout) + 64);
   size_t sb = r->scratch_bytes ? r->scratch_bytes(a) : 0;
   void *scratch = sb ? nc_xcalloc(1, sb) : NULL;
 

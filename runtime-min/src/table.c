@@ -10,6 +10,7 @@
 
 static const nc_routine *const families[] = {
     nc_routines_elementwise, nc_routines_nn, nc_routines_tensor, nc_routines_reduce,
+    nc_routines_x86,
 };
 
 static nc_routine table[NC_MAX_ROUTINES + 1];
@@ -52,7 +53,36 @@ const char *nc_dtype_name(int32_t dtype) {
 }
 
 const char *nc_layout_name(int layout) {
-  return layout == NC_LAYOUT_NHWC ? "nhwc" : "nchw";
+  switch (layout) {
+  case NC_LAYOUT_NHWC: return "nhwc";
+  case NC_LAYOUT_NCHW8C: return "nchw8c";
+  case NC_LAYOUT_NCHW16C: return "nchw16c";
+  default: return "nchw";
+  }
+}
+
+size_t nc_layout_bytes(const nc_tdesc *d, int layout) {
+  size_t es = nc_dtype_size(d->dtype);
+  int64_t block = layout == NC_LAYOUT_NCHW8C ? 8 : layout == NC_LAYOUT_NCHW16C ? 16 : 0;
+  if (!block || d->ndim != 4) return (size_t)nc_numel(d) * es;
+  int64_t cb = (d->dims[1] + block - 1) / block;
+  return (size_t)(d->dims[0] * cb * block * d->dims[2] * d->dims[3]) * es;
+}
+
+#ifndef NEUROC_VERSION
+#define NEUROC_VERSION "0.1.0"
+#endif
+
+const char *nc_runtime_version(void) {
+  static char version[64];
+  if (version[0]) return version;
+  uint32_t h = 2166136261u; /* FNV-1a over every descriptor and symbol */
+  const nc_routine *t = nc_routine_table();
+  for (int i = 0; i < table_len; i++)
+    for (int k = 0; k < 2; k++)
+      for (const char *c = k ? t[i].symbol : t[i].descriptor; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+  snprintf(version, sizeof version, "%s+%08x", NEUROC_VERSION, (unsigned)h);
+  return version;
 }
 
 const char *nc_routine_concrete_descriptor(const nc_routine *r, int32_t dtype, char *buf,

@@ -7,4 +7,5 @@ extern const nc_routine nc_routines_elementwise[]; /* elementwise.c */
 extern const nc_routine nc_routines_nn[];          /* conv, gemm, pool, norm, softmax, adapters */
 extern const nc_routine nc_routines_tensor[];      /* data movement */
 extern const nc_routine nc_routines_reduce[];      /* reductions, argmax, topk, losses, resize */
+extern const nc_routine nc_routines_x86[];         /* AVX2 / AVX-512 routines (x86_table.c) */
 #endif

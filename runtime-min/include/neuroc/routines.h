@@ -8,12 +8,22 @@
 #include "neuroc/rt.h"
 
 /* Storage layout of an activation tensor. NCHW means plain row-major in ONNX
- * axis order for any rank; NHWC is channels-last and exists for rank 4 only. */
+ * axis order for any rank; the others exist for rank 4 only: NHWC is
+ * channels-last; NCHW8C / NCHW16C block the channels by 8 / 16
+ * ([N][ceil(C/b)][H][W][b], the tail block zero-padded). */
 typedef enum nc_layout {
   NC_LAYOUT_NCHW = 0,
   NC_LAYOUT_NHWC = 1,
+  NC_LAYOUT_NCHW8C = 2,
+  NC_LAYOUT_NCHW16C = 3,
   NC_LAYOUT_COUNT
 } nc_layout;
+
+/* Bytes a tensor occupies in a layout (blocked layouts round C up). */
+size_t nc_layout_bytes(const nc_tdesc *d, int layout);
+/* Version of the routine library: release + a hash of the routine table, so
+ * any change to the table changes it (profile DB entries key on it). */
+const char *nc_runtime_version(void);
 
 /* Bit for dtype d in nc_routine.dtypes. */
 #define NC_DT(d) (1u << (d))
@@ -57,7 +67,7 @@ int nc_routine_count(void);
 /* Exact descriptor lookup, with DTYPE '*' in the table matching any dtype name. */
 const nc_routine *nc_routine_find(const char *descriptor);
 const char *nc_dtype_name(int32_t dtype); /* "f32", "s64", ... */
-const char *nc_layout_name(int layout);  /* "nchw", "nhwc" */
+const char *nc_layout_name(int layout);  /* "nchw", "nhwc", "nchw8c", "nchw16c" */
 /* The ISA component of a descriptor ("c99", "avx2", "avx512"...), into buf. */
 const char *nc_routine_isa(const nc_routine *r, char *buf, size_t n);
 /* 1 if the CPU running this code can execute routines of that ISA. */
