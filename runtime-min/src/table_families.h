@@ -7,5 +7,8 @@ extern const nc_routine nc_routines_elementwise[]; /* elementwise.c */
 extern const nc_routine nc_routines_nn[];          /* conv, gemm, pool, norm, softmax, adapters */
 extern const nc_routine nc_routines_tensor[];      /* data movement */
 extern const nc_routine nc_routines_reduce[];      /* reductions, argmax, topk, losses, resize */
-extern const nc_routine nc_routines_x86[];         /* AVX2 / AVX-512 routines (x86_table.c) */
+/* x86-64 SIMD (AVX2+FMA, AVX-512) */
+extern const nc_routine nc_routines_x86_gemm[];     /* packed GEMM and the layers on it */
+extern const nc_routine nc_routines_x86_blocked[];  /* NCHW8c/NCHW16c layouts */
+extern const nc_routine nc_routines_x86_winograd[]; /* Winograd 3x3 convolution */
 #endif
