@@ -12,7 +12,9 @@
 # Environment: NEUROC (default build/compiler/neuroc), TARGET (default
 # targets/host.yaml), REPEAT timed runs (default 10), ZOO_TOL (default 1e-4),
 # STEP_TIMEOUT seconds per step (default 3600), ZOO_WORK (default
-# tests/models/work).
+# tests/models/work), NEUROC_ARGS extra arguments for `neuroc run`.
+# The run starts with a single-core FMA peak probe (tests/bench/fma_peak.c);
+# each row reports neuroc's achieved GFLOP/s against it.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +51,19 @@ if [ $ort_only -eq 0 ]; then
   [ -f "$TARGET" ] || die "no target spec at $TARGET (set TARGET)"
 fi
 mkdir -p "$WORK" || die "cannot create $WORK"
+NEUROC_ARGS=${NEUROC_ARGS:-}
+
+# Single-core FMA peak of this machine, measured now, beside the models.
+peak=""
+peak_isa=""
+if cc -O2 -o "$WORK/fma_peak" "$ROOT/tests/bench/fma_peak.c" 2> "$WORK/fma_peak.log"; then
+  "$WORK/fma_peak" > "$WORK/fma_peak.txt" 2>&1
+  peak=$(awk '$1 == "peak_gflops_avx512" { print $2 }' "$WORK/fma_peak.txt")
+  peak_isa=avx512
+  if [ -z "$peak" ]; then
+    peak=$(awk '$1 == "peak_gflops_avx2" { print $2 }' "$WORK/fma_peak.txt"); peak_isa=avx2
+  fi
+fi
 
 # Last value of `KEY value` lines in a log ("" if absent).
 kv() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$2" 2>/dev/null; }
@@ -77,9 +92,10 @@ write_report() {
     echo "- neuroc: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), target $(basename "$TARGET")"
     echo "- ONNX Runtime: ${ort_version:-?} (onnxruntime-node, 1 thread, graph optimization 'all')"
     echo "- timing: median of $REPEAT runs after 1 warm-up; pass if rel L2 <= $ZOO_TOL"
+    echo "- single-core FMA peak (tests/bench/fma_peak.c, $peak_isa): ${peak:-?} GFLOP/s"
     echo
-    echo "| model | params (M) | compile_s | cc_s | arena MiB (lower bound) | neuroc ms | ORT 1T ms | neuroc/ORT | rel L2 | result |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| model | params (M) | GFLOP | compile_s | cc_s | DPRS ms | arena MiB (lower bound) | neuroc ms | ORT 1T ms | neuroc/ORT | ORT all-threads ms | neuroc GFLOP/s (% of peak) | rel L2 | result |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${rows[@]}"
     if [ ${#errors[@]} -gt 0 ]; then
       echo
@@ -94,9 +110,10 @@ run_model() {
   local m=$1 dir=$WORK/$1
   local onnx=$ONNX_DIR/$m.onnx input=$ONNX_DIR/$m.input.npy
   local params="" compile_s="" cc_s="" arena="" lower="" nc_ms="" ort_ms="" rel="" status=""
+  local flops="" dprs_s="" ortn_ms=""
   case "$m" in
     ''|*[!A-Za-z0-9_]*)  # the name becomes a path under $WORK, which is wiped
-      failed=1; rows+=("| $m | - | - | - | - (-) | - | - | - | - | FAIL (bad model name) |")
+      failed=1; rows+=("| $m | - | - | - | - | - | - (-) | - | - | - | - | - | - | FAIL (bad model name) |")
       return ;;
   esac
   rm -rf "$dir" && mkdir -p "$dir"
@@ -119,13 +136,20 @@ run_model() {
     else
       status="FAIL (ORT: exit $?)"; errors+=("$m ORT: $(reason "$dir/ort.log")")
     fi
+    if timeout "$STEP_TIMEOUT" node "$HERE/ort/run_ort.js" "$onnx" --input "input=$input" \
+         -o "$dir/ort-all" --repeat "$REPEAT" --threads all > "$dir/ort-all.log" 2>&1; then
+      ortn_ms=$(kv median_ms "$dir/ort-all.log")
+    fi
   fi
   if [ -z "$status" ] && [ $ort_only -eq 1 ]; then
     status="ORT only"
   elif [ -z "$status" ]; then
     echo "== $m: neuroc run"
+    "$NEUROC" inspect "$onnx" > "$dir/inspect.log" 2>&1
+    flops=$(awk '$1 == "flops:" { print $2 }' "$dir/inspect.log")
+    # shellcheck disable=SC2086  # NEUROC_ARGS is a list of words
     if timeout "$STEP_TIMEOUT" "$NEUROC" run "$onnx" -t "$TARGET" --input "input=$input" \
-         -o "$dir/neuroc" --repeat "$REPEAT" > "$dir/neuroc.log" 2>&1; then
+         -o "$dir/neuroc" --repeat "$REPEAT" $NEUROC_ARGS > "$dir/neuroc.log" 2>&1; then
       :
     else
       status="FAIL (neuroc: exit $?)"; errors+=("$m neuroc: $(reason "$dir/neuroc.log")")
@@ -134,6 +158,8 @@ run_model() {
     compile_s=$(kv compile_s "$dir/neuroc.log"); cc_s=$(kv cc_s "$dir/neuroc.log")
     nc_ms=$(kv median_ms "$dir/neuroc.log")
     arena=$(kv arena_bytes "$dir/neuroc.log"); lower=$(kv arena_lower_bound_bytes "$dir/neuroc.log")
+    dprs_s=$(awk '/^dprs:/ { in_dprs = 1; next } in_dprs && $1 == "seconds:" { print $2; exit }' \
+      "$dir/neuroc/plan.yaml" 2>/dev/null)
   fi
   if [ -z "$status" ]; then
     echo "== $m: compare"
@@ -147,7 +173,10 @@ run_model() {
   fi
   case "$status" in FAIL*) failed=1 ;; esac
 
-  rows+=("| $m | $(ratio '%.2f' "$params" 1000000) | $(fmt '%.2f' "$compile_s") | $(fmt '%.2f' "$cc_s") | $(mib "$arena") ($(mib "$lower")) | $(fmt '%.2f' "$nc_ms") | $(fmt '%.2f' "$ort_ms") | $(ratio '%.2f' "$nc_ms" "$ort_ms") | $(fmt '%s' "$rel") | $status |")
+  local gflops pct
+  gflops=$(LC_ALL=C awk -v f="$flops" -v t="$nc_ms" 'BEGIN { if (f == "" || t == "" || t + 0 == 0) print ""; else printf "%.1f", f / (t * 1e6) }')
+  pct=$(ratio '%.0f%%' "$(LC_ALL=C awk -v g="$gflops" 'BEGIN { if (g != "") print g * 100 }')" "$peak")
+  rows+=("| $m | $(ratio '%.2f' "$params" 1000000) | $(ratio '%.2f' "$flops" 1e9) | $(fmt '%.2f' "$compile_s") | $(fmt '%.2f' "$cc_s") | $(ratio '%.2f' "$dprs_s" 0.001) | $(mib "$arena") ($(mib "$lower")) | $(fmt '%.2f' "$nc_ms") | $(fmt '%.2f' "$ort_ms") | $(ratio '%.2f' "$nc_ms" "$ort_ms") | $(fmt '%.2f' "$ortn_ms") | $(fmt '%s' "$gflops") ($pct) | $(fmt '%s' "$rel") | $status |")
   echo "== $m: $status"
 }
 
