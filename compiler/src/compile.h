@@ -41,6 +41,10 @@ typedef struct nc_cost_source {
    * and the routine library version. Profile DB entries key on both. */
   const char *fingerprint;
   const char *library_version;
+  /* Optional: answer from stored results without measuring. Returns 1 and
+   * sets *ms and *spread when known, 0 when it would have to be measured. */
+  int (*lookup)(struct nc_cost_source *s, const nc_routine *r, const nc_args *a,
+                const void *const *consts, double *ms, double *spread);
 } nc_cost_source;
 nc_cost_source *nc_cost_local_new(const nc_target *t);
 void nc_cost_free(nc_cost_source *s);
@@ -54,6 +58,19 @@ typedef struct nc_options {
   int verbose;
   int quiet;
 } nc_options;
+/* Where costs come from and how far the pipeline goes (nc_compile_graph_ex);
+ * kept apart from nc_options so its positional initialisers stay valid. */
+typedef struct nc_tune_options {
+  const char *db_path;   /* profile database file; NULL = none */
+  const char *plan_path; /* emit from this plan.yaml: no cost source, no measuring */
+  nc_cost_source *cost;  /* shared cost source (several models); NULL = one per call */
+  int stop_after;        /* nc_stop_after */
+} nc_tune_options;
+typedef enum nc_stop_after {
+  NC_STOP_NONE = 0,   /* emit model.c, model.h, plan.yaml */
+  NC_STOP_SELECT = 1, /* measure and run DPRS, write nothing (`neuroc profile`) */
+  NC_STOP_PLAN = 2    /* write plan.yaml only (`neuroc tune`) */
+} nc_stop_after;
 
 typedef struct nc_cand {
   const nc_routine *r;
@@ -78,10 +95,25 @@ typedef struct nc_selection {
   double dprs_seconds;
   /* per tensor: produced layout (for non-constant tensors) */
   int *tensor_layout;
-  nc_cost_source *cost;
+  nc_cost_source *cost; /* NULL when the selection was read from a plan */
+  /* Adapter cost per [tensor][from][to] layout (ms; negative = none), what
+   * DPRS used; the emitter reads its adapter steps' times from here. */
+  double *adapter_ms;
+  int n_tensors;
+  /* What measured: cost source name, target fingerprint, library version. */
+  char *cost_name, *fingerprint, *library_version;
+  /* Distinct (routine, args) pairs needed; of those measured now / stored. */
+  long n_distinct, n_measured_new, n_from_db;
 } nc_selection;
+/* Returns 0; -1 when a layer has no applicable routine; -2 when measuring
+ * failed (message in nc_err_msg()). */
 int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selection *sel);
 void nc_selection_free(nc_selection *sel);
+/* Candidate routines of layer k of sel (sel->layers[k].na built): fills
+ * cands/n_cands like nc_select does. Returns 0 or -1 (no routine applies). */
+int nc_select_candidates(const nc_graph *g, const nc_options *o, nc_layer_sel *ls);
+/* Adapter time DPRS used for tensor from -> to, or a negative value. */
+double nc_selection_adapter_ms(const nc_selection *sel, int tensor, int from, int to);
 /* Adapter routine converting rank-4 tensors of dtype between layouts. */
 const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to);
 
@@ -92,6 +124,9 @@ typedef struct nc_emit_info {
 } nc_emit_info;
 int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
             nc_emit_info *info);
+/* Only DIR/plan.yaml (what `neuroc tune` writes). */
+int nc_emit_plan(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
+                 nc_emit_info *info);
 
 /* ---- build.c: build the emitted model with the target toolchain and run it ---- */
 typedef struct nc_run_result {
@@ -109,7 +144,9 @@ typedef enum nc_stage {
   NC_STAGE_OK = 0,
   NC_STAGE_PASSES = 1, /* unsupported or invalid layer (message says which) */
   NC_STAGE_SELECT = 2, /* no routine applies / measuring failed */
-  NC_STAGE_EMIT = 3    /* could not write the output */
+  NC_STAGE_EMIT = 3,   /* could not write the output */
+  NC_STAGE_INPUT = 4,  /* plan or profile DB unreadable, mismatched or inconsistent */
+  NC_STAGE_MEASURE = 5 /* the cost source failed (agent unreachable, died, refused) */
 } nc_stage;
 typedef struct nc_compile_report {
   nc_pass_stats passes;
@@ -120,9 +157,20 @@ typedef struct nc_compile_report {
   double predicted_ms, dprs_seconds;
   /* 1 if some chosen routine matches a --routine pattern */
   int forced_used;
+  /* distinct (routine, args) pairs, measured now, taken from the profile DB */
+  long distinct, measured_new, from_db;
 } nc_compile_report;
 /* Compile an imported graph into dir. Returns an nc_stage (message in nc_err_msg()). */
 int nc_compile_graph(nc_graph *g, const nc_options *o, const char *dir, nc_compile_report *rep);
+/* Same, with a profile DB, a shared cost source, a plan to emit from, or
+ * stopping after selection / after plan.yaml. tu == NULL: nc_compile_graph. */
+int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options *tu,
+                        const char *dir, nc_compile_report *rep);
+
+/* The cost source for a target spec (the local profiler, or the agent its
+ * `agent:` section names) behind the profile DB at db_path (NULL: no DB).
+ * NULL + message on failure. Release with nc_cost_free. */
+nc_cost_source *nc_cost_open(const nc_target *t, const char *db_path);
 
 /* ---- util ---- */
 int nc_mkdir_p(const char *dir);

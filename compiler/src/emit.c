@@ -12,6 +12,7 @@
 
 #include "compile.h"
 #include "memplan.h"
+#include "plan_read.h"
 
 enum { BUF_ARENA, BUF_INPUT, BUF_OUTPUT, BUF_WEIGHT };
 enum { STEP_ROUTINE, STEP_ADAPTER, STEP_COPY };
@@ -155,6 +156,12 @@ static int add_adapter(emitter *e, int tensor, int layout, int dst) {
   s->n_in = s->n_out = 1;
   s->in[0] = src;
   s->out[0] = dst;
+  /* the time DPRS counted; a plan-read selection has no cost source */
+  s->ms = nc_selection_adapter_ms(e->sel, tensor, from, layout);
+  if (s->ms >= 0) return 0;
+  if (!e->sel->cost)
+    return nc_fail("%s: the plan has no time for the adapter of '%s' from %s to %s", e->g->path,
+                   t->name, nc_layout_name(from), nc_layout_name(layout));
   nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
   const void *consts[1] = {NULL};
   double spread;
@@ -632,7 +639,19 @@ static int write_plan(const emitter *e, const char *path, const nc_emit_info *in
   yaml_str(f, g->path);
   fprintf(f, "\ntarget: ");
   yaml_str(f, e->o->target ? e->o->target->name : "host");
-  fprintf(f, "\ncost_source: %s\n", sel->cost ? sel->cost->name : "none");
+  /* identity: what compile --plan checks before reproducing the C */
+  char hash[64];
+  fprintf(f, "\nmodel_hash: %s\n", nc_file_hash(g->path, hash, sizeof hash));
+  fprintf(f, "target_spec: ");
+  yaml_str(f, e->o->target && e->o->target->path ? e->o->target->path : "");
+  fprintf(f, "\ntarget_hash: %s\n",
+          e->o->target && e->o->target->path ? nc_file_hash(e->o->target->path, hash, sizeof hash)
+                                              : "none");
+  fprintf(f, "library_version: ");
+  yaml_str(f, sel->library_version ? sel->library_version : nc_runtime_version());
+  fprintf(f, "\nfingerprint: ");
+  yaml_str(f, sel->fingerprint ? sel->fingerprint : "unknown");
+  fprintf(f, "\ncost_source: %s\n", sel->cost_name ? sel->cost_name : "none");
   fprintf(f, "predicted_ms: %.6f\n", total);
   fprintf(f, "predicted_adapters_ms: %.6f\n", adapters_ms);
   fprintf(f, "dprs:\n  exact: %s\n  total_ms: %.6f\n  lower_bound_ms: %.6f\n  max_states: %ld\n"
@@ -690,8 +709,8 @@ int nc_mkdir_p(const char *dir) {
   return 0;
 }
 
-int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
-            nc_emit_info *info) {
+static int emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
+                nc_emit_info *info, int plan_only) {
   emitter e;
   memset(&e, 0, sizeof e);
   memset(info, 0, sizeof *info);
@@ -708,15 +727,15 @@ int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, con
     info->weights_bytes = e.wbytes;
     info->n_steps = e.n_steps;
     for (int s = 0; s < e.n_steps; s++) info->n_adapters += e.steps[s].kind == STEP_ADAPTER;
-    blob = pack_weights(&e);
+    if (!plan_only) blob = pack_weights(&e);
     rc = nc_mkdir_p(dir);
   }
   char path[4096];
-  if (!rc) {
+  if (!rc && !plan_only) {
     snprintf(path, sizeof path, "%s/%s.h", dir, o->prefix);
     rc = write_header(&e, path, info);
   }
-  if (!rc) {
+  if (!rc && !plan_only) {
     snprintf(path, sizeof path, "%s/%s.c", dir, o->prefix);
     rc = write_source(&e, path, blob);
   }
@@ -730,4 +749,14 @@ int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, con
   free(e.w);
   free(e.tl_buf);
   return rc ? -1 : 0;
+}
+
+int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
+            nc_emit_info *info) {
+  return emit(g, sel, o, dir, info, 0);
+}
+
+int nc_emit_plan(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
+                 nc_emit_info *info) {
+  return emit(g, sel, o, dir, info, 1);
 }

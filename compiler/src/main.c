@@ -1,12 +1,15 @@
-/* neuroc command line: inspect, compile, run. */
+/* neuroc command line: inspect, profile, tune, compile, run, bench, routines. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compile.h"
 #include "npy.h"
 #include "onnx_import.h"
 #include "ops.h"
+#include "profile_db.h"
 
 /* Exit codes (documented in docs/cli.md). */
 enum {
@@ -15,13 +18,18 @@ enum {
   EXIT_INPUT = 2,     /* unreadable/malformed model, target spec or tensor file */
   EXIT_UNSUPPORTED = 3, /* the model uses something neuroc does not support */
   EXIT_BUILD = 4,     /* the emitted code failed to build or run */
-  EXIT_OUTPUT = 5     /* could not write the output directory */
+  EXIT_OUTPUT = 5,    /* could not write the output directory */
+  EXIT_PROFILE = 6    /* profiling failed: agent unreachable or died, profile DB unusable */
 };
 
 #define MAX_LIST 256
 
 typedef struct cli {
   const char *cmd, *model, *spec, *out_dir, *prefix;
+  const char *models[MAX_LIST]; /* every MODEL argument (profile takes several) */
+  int n_models;
+  const char *db_opt, *plan; /* --db as given (NULL: default), --plan */
+  int repeat_given;
   const char *inputs[MAX_LIST];
   int n_inputs;
   const char *binds[MAX_LIST];
@@ -36,15 +44,23 @@ static const char *usage_main =
     "\n"
     "commands:\n"
     "  inspect MODEL.onnx                     layers, shapes, parameters, FLOPs, unsupported ops\n"
+    "  profile MODEL.onnx... -t SPEC.yaml     measure what the profile DB lacks for the models\n"
+    "  tune MODEL.onnx -t SPEC.yaml -o DIR    profile what is missing, run DPRS, write DIR/plan.yaml\n"
     "  compile MODEL.onnx -t SPEC.yaml -o DIR write DIR/model.c, DIR/model.h, DIR/plan.yaml\n"
+    "  compile MODEL.onnx -t SPEC.yaml --plan PLAN.yaml -o DIR\n"
+    "                                         the same C from a plan, measuring nothing\n"
     "  routines [--markdown]                  the routine table: descriptor, layer, symbol, formats\n"
     "  run MODEL.onnx -t SPEC.yaml --input NAME=FILE.npy ... -o DIR\n"
     "                                         compile, build with the target toolchain, run,\n"
     "                                         write DIR/<output>.npy for every output\n"
+    "  bench MODEL.onnx -t SPEC.yaml [--plan PLAN.yaml]\n"
+    "                                         build, run repeatedly on the target, print the\n"
+    "                                         measured and the DPRS-predicted time\n"
     "\n"
     "neuroc <command> --help shows the options of a command; neuroc --version the version.\n"
-    "exit codes: 0 ok, 1 usage, 2 bad input file, 3 unsupported model, 4 build/run failed,\n"
-    "            5 cannot write output\n";
+    "exit codes: 0 ok, 1 usage, 2 bad input file (model, spec, tensor, plan, profile DB),\n"
+    "            3 unsupported model, 4 build/run failed, 5 cannot write output,\n"
+    "            6 profiling failed (agent unreachable or died, profile DB unusable)\n";
 
 static const char *usage_inspect =
     "usage: neuroc inspect MODEL.onnx [--bind NAME=FILE.npy]...\n"
@@ -62,8 +78,51 @@ static const char *usage_compile =
     "  --routine PATTERN      force routines whose descriptor matches the glob PATTERN on every\n"
     "                         layer that has one (repeatable), e.g. '*/conv-im2col/*'\n"
     "  --bind NAME=FILE       fix graph input NAME to a constant from FILE (.npy or .pb)\n"
+    "  --db FILE              profile database (default: $NEUROC_PROFILE_DB, else\n"
+    "                         $XDG_CACHE_HOME/neuroc/profile-db.yaml, else\n"
+    "                         ~/.cache/neuroc/profile-db.yaml); 'none' measures everything\n"
+    "  --plan PLAN.yaml       emit from a plan written by `tune` or `compile`: no measuring,\n"
+    "                         byte-identical model.c/model.h; refused if the model or the\n"
+    "                         routine library differs\n"
     "  -q, --quiet            print nothing on success; -v, --verbose print per-layer choices\n"
-    "example: neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n";
+    "example: neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n"
+    "         neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml \\\n"
+    "           --plan out/tiny/plan.yaml -o out/tiny-again\n";
+
+static const char *usage_profile =
+    "usage: neuroc profile MODEL.onnx... -t SPEC.yaml [--db FILE] [options]\n"
+    "Measures, on the target named by SPEC (local profiler or agent), every candidate routine\n"
+    "and adapter of every layer that the profile database does not hold yet: each distinct\n"
+    "(routine, shapes) pair once across all the models. Each result is appended to the\n"
+    "database as it arrives, so an interrupted run resumes where it stopped. Prints per model\n"
+    "`measured N new, M from the database`; a progress bar with ETA on a terminal.\n"
+    "  -t, --target SPEC      target spec (YAML)\n"
+    "  --db FILE              profile database (default as for `compile`)\n"
+    "  --routine PATTERN      only candidates matching the glob (repeatable)\n"
+    "  --bind NAME=FILE       fix graph input NAME to a constant (every model)\n"
+    "  -q, --quiet            no progress bar and no summary\n"
+    "example: neuroc profile tests/models/onnx/resnet18.onnx tests/models/onnx/resnet50.onnx \\\n"
+    "           -t targets/host.yaml --db out/profile-db.yaml\n";
+
+static const char *usage_tune =
+    "usage: neuroc tune MODEL.onnx -t SPEC.yaml -o DIR [--db FILE] [options]\n"
+    "Profiles what the database lacks (like `profile`), picks the routine path with DPRS and\n"
+    "writes DIR/plan.yaml: per layer the routine, its candidates and predicted times, plus\n"
+    "the model hash, target spec hash, routine library version and target fingerprint.\n"
+    "`neuroc compile --plan DIR/plan.yaml` then emits the C without measuring.\n"
+    "  options as for `compile` (-t, -o, --db, --routine, --bind, --name, -q, -v)\n"
+    "example: neuroc tune examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n";
+
+static const char *usage_bench =
+    "usage: neuroc bench MODEL.onnx -t SPEC.yaml [--plan PLAN.yaml] [--repeat N] [options]\n"
+    "Tunes (unless a plan is given), emits, builds the model with the target toolchain, runs\n"
+    "it N times on the target (the spec's `run` prefix) on random inputs and prints\n"
+    "`median_ms X`, `predicted_ms Y` (the DPRS total) and `ratio X/Y`.\n"
+    "  --plan PLAN.yaml       use this plan instead of tuning\n"
+    "  --repeat N             timed runs (default 10)\n"
+    "  -o, --output DIR       keep the build in DIR (default: a temporary directory, removed)\n"
+    "  plus --db, --routine, --bind, --name, -q of `compile`\n"
+    "example: neuroc bench tests/models/onnx/resnet50.onnx -t targets/host.yaml --repeat 20\n";
 
 static const char *usage_run =
     "usage: neuroc run MODEL.onnx -t SPEC.yaml --input NAME=FILE.npy ... -o DIR [options]\n"
@@ -73,7 +132,7 @@ static const char *usage_run =
     "  --input NAME=FILE      value of graph input NAME (.npy, or ONNX TensorProto .pb);\n"
     "                         one per model input\n"
     "  --repeat N             time N runs after the first and print their median (default 1)\n"
-    "  plus every option of `compile`\n"
+    "  plus every option of `compile` (--plan included)\n"
     "example: neuroc run examples/tiny_cnn/model.onnx -t targets/host.yaml \\\n"
     "           --input image=examples/tiny_cnn/input.npy -o out/tiny\n";
 
@@ -85,6 +144,9 @@ static int usage_error(const char *msg, const char *usage) {
 static const char *cmd_usage(const char *cmd) {
   if (strcmp(cmd, "inspect") == 0) return usage_inspect;
   if (strcmp(cmd, "compile") == 0) return usage_compile;
+  if (strcmp(cmd, "profile") == 0) return usage_profile;
+  if (strcmp(cmd, "tune") == 0) return usage_tune;
+  if (strcmp(cmd, "bench") == 0) return usage_bench;
   return usage_run;
 }
 
@@ -127,8 +189,15 @@ static int parse_args(int argc, char **argv, cli *c) {
         return -1;
       }
       list[(*n)++] = val;
+    } else if (strcmp(a, "--db") == 0) {
+      NEED_VALUE();
+      c->db_opt = val;
+    } else if (strcmp(a, "--plan") == 0) {
+      NEED_VALUE();
+      c->plan = val;
     } else if (strcmp(a, "--repeat") == 0) {
       NEED_VALUE();
+      c->repeat_given = 1;
       c->repeat = atoi(val);
       if (c->repeat < 1) {
         fprintf(stderr, "neuroc: --repeat needs a positive count, got '%s'\n", val);
@@ -141,8 +210,9 @@ static int parse_args(int argc, char **argv, cli *c) {
     } else if (a[0] == '-') {
       fprintf(stderr, "neuroc: unknown option '%s'\n\n%s", a, u);
       return -1;
-    } else if (!c->model) {
-      c->model = a;
+    } else if (!c->model || (strcmp(c->cmd, "profile") == 0 && c->n_models < MAX_LIST)) {
+      if (!c->model) c->model = a;
+      c->models[c->n_models++] = a;
     } else {
       fprintf(stderr, "neuroc: unexpected argument '%s'\n\n%s", a, u);
       return -1;
@@ -274,31 +344,69 @@ static int cmd_inspect(const cli *c) {
   return unsupported ? EXIT_UNSUPPORTED : EXIT_OK;
 }
 
-/* import -> bind -> passes -> select -> emit. Returns an exit code. */
-static int compile_model(const cli *c, const nc_options *o, nc_graph **gout, nc_emit_info *info) {
-  *gout = NULL;
-  nc_graph *g = nc_import_onnx(c->model);
+/* The profile database a command uses: --db FILE, none, or the default. */
+static const char *db_path(const cli *c, char *buf, size_t n) {
+  if (c->db_opt && strcmp(c->db_opt, "none") == 0) return NULL;
+  if (c->db_opt) return c->db_opt;
+  return nc_profile_db_default_path(buf, n);
+}
+
+static int stage_exit(int stage) {
+  switch (stage) {
+  case NC_STAGE_OK: return EXIT_OK;
+  case NC_STAGE_EMIT: return EXIT_OUTPUT;
+  case NC_STAGE_INPUT: return EXIT_INPUT;
+  case NC_STAGE_MEASURE: return EXIT_PROFILE;
+  default: return EXIT_UNSUPPORTED;
+  }
+}
+
+static nc_graph *import_model(const cli *c, const char *path) {
+  nc_graph *g = nc_import_onnx(path);
   if (!g || apply_binds(g, c)) {
     fprintf(stderr, "neuroc: %s\n", nc_err_msg());
     nc_graph_free(g);
-    return EXIT_INPUT;
+    return NULL;
   }
-  nc_compile_report rep;
-  int stage = nc_compile_graph(g, o, c->out_dir, &rep);
+  return g;
+}
+
+static void print_summary(const nc_compile_report *rep, const nc_tune_options *tu) {
+  printf("layers %d (%d folded, %d BatchNorm folded, %d activations fused), ", rep->n_layers,
+         rep->passes.folded, rep->passes.bn_folded, rep->passes.act_fused);
+  if (tu->plan_path)
+    printf("routines from plan %s (nothing measured), predicted %.4f ms\n", tu->plan_path,
+           rep->predicted_ms);
+  else
+    printf("%ld distinct (routine, shapes) pairs: measured %ld new, %ld from the database, "
+           "DPRS %s in %.3f ms, predicted %.4f ms\n",
+           rep->distinct, rep->measured_new, rep->from_db, rep->exact ? "exact" : "bounded",
+           rep->dprs_seconds * 1e3, rep->predicted_ms);
+}
+
+/* import -> bind -> passes -> select (or read the plan) -> emit. Returns an exit code. */
+static int compile_model(const cli *c, const nc_options *o, const nc_tune_options *tu,
+                         nc_graph **gout, nc_compile_report *rep) {
+  *gout = NULL;
+  nc_graph *g = import_model(c, c->model);
+  if (!g) return EXIT_INPUT;
+  int stage = nc_compile_graph_ex(g, o, tu, c->out_dir, rep);
   if (stage != NC_STAGE_OK) {
     fprintf(stderr, "neuroc: %s\n", nc_err_msg());
     nc_graph_free(g);
-    return stage == NC_STAGE_EMIT ? EXIT_OUTPUT : EXIT_UNSUPPORTED;
+    return stage_exit(stage);
   }
-  if (!c->quiet)
-    printf("layers %d (%d folded, %d BatchNorm folded, %d activations fused), routines measured "
-           "%ld (cached %ld), DPRS %s in %.3f ms, predicted %.4f ms\n",
-           rep.n_layers, rep.passes.folded, rep.passes.bn_folded, rep.passes.act_fused,
-           rep.measured, rep.cached, rep.exact ? "exact" : "bounded", rep.dprs_seconds * 1e3,
-           rep.predicted_ms);
-  *info = rep.emit;
+  if (!c->quiet) print_summary(rep, tu);
   *gout = g;
   return EXIT_OK;
+}
+
+/* --plan decides every routine: options that would measure or filter clash. */
+static int check_plan_options(const cli *c) {
+  if (!c->plan) return 0;
+  if (c->n_force) return usage_error("--routine cannot be combined with --plan", cmd_usage(c->cmd));
+  if (c->db_opt) return usage_error("--db cannot be combined with --plan", cmd_usage(c->cmd));
+  return 0;
 }
 
 static void sanitize(char *dst, size_t cap, const char *s) {
@@ -348,6 +456,7 @@ static int cmd_build(const cli *c) {
   if (!c->model) return usage_error("missing MODEL.onnx", u);
   if (!c->spec) return usage_error("missing -t SPEC.yaml", u);
   if (!c->out_dir) return usage_error("missing -o DIR", u);
+  if (check_plan_options(c)) return EXIT_USAGE;
   int is_run = strcmp(c->cmd, "run") == 0;
   nc_target *t = nc_target_load(c->spec);
   if (!t) {
@@ -355,11 +464,15 @@ static int cmd_build(const cli *c) {
     return EXIT_INPUT;
   }
   nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  char dbbuf[4096];
+  nc_tune_options tu = {c->plan ? NULL : db_path(c, dbbuf, sizeof dbbuf), c->plan, NULL,
+                        NC_STOP_NONE};
   nc_graph *g = NULL;
-  nc_emit_info info;
+  nc_compile_report rep;
   double t0 = nc_now_seconds();
-  int rc = compile_model(c, &o, &g, &info);
+  int rc = compile_model(c, &o, &tu, &g, &rep);
   double compile_s = nc_now_seconds() - t0;
+  nc_emit_info info = rep.emit;
   if (rc == EXIT_OK && !c->quiet && !is_run)
     printf("wrote %s/%s.c, %s/%s.h, %s/plan.yaml (arena %zu bytes, lower bound %zu; weights %zu "
            "bytes)\n",
@@ -403,6 +516,169 @@ static int cmd_build(const cli *c) {
   for (int i = 0; i < g->n_outputs; i++) free(outs[i].data);
   free(ins);
   free(outs);
+  nc_graph_free(g);
+  nc_target_free(t);
+  return rc;
+}
+
+/* Measure, for every model, what the database lacks: one cost source for
+ * all of them, so pairs shared between models are measured once. */
+static int cmd_profile(const cli *c) {
+  if (!c->n_models) return usage_error("missing MODEL.onnx", usage_profile);
+  if (!c->spec) return usage_error("missing -t SPEC.yaml", usage_profile);
+  if (c->plan || c->out_dir) return usage_error("profile takes neither --plan nor -o", usage_profile);
+  nc_target *t = nc_target_load(c->spec);
+  if (!t) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    return EXIT_INPUT;
+  }
+  char dbbuf[4096];
+  const char *db = db_path(c, dbbuf, sizeof dbbuf);
+  nc_cost_source *cost = nc_cost_open(t, db);
+  if (!cost) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_target_free(t);
+    return EXIT_PROFILE;
+  }
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  nc_tune_options tu = {db, NULL, cost, NC_STOP_SELECT};
+  long total_new = 0, total_db = 0;
+  int rc = EXIT_OK;
+  for (int i = 0; i < c->n_models && rc == EXIT_OK; i++) {
+    nc_graph *g = import_model(c, c->models[i]);
+    if (!g) {
+      rc = EXIT_INPUT;
+      break;
+    }
+    nc_compile_report rep;
+    double t0 = nc_now_seconds();
+    int stage = nc_compile_graph_ex(g, &o, &tu, NULL, &rep);
+    if (stage != NC_STAGE_OK) {
+      fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+      rc = stage_exit(stage);
+    } else if (!c->quiet) {
+      printf("%s: %d layers, %ld distinct (routine, shapes) pairs: measured %ld new, %ld from the "
+             "database (%.1f s)\n",
+             c->models[i], rep.n_layers, rep.distinct, rep.measured_new, rep.from_db,
+             nc_now_seconds() - t0);
+    }
+    total_new += rep.measured_new;
+    total_db += rep.from_db;
+    nc_graph_free(g);
+  }
+  if (rc == EXIT_OK && !c->quiet)
+    printf("total: measured %ld new, %ld from the database; profile database %s\n", total_new,
+           total_db, db ? db : "none");
+  nc_cost_free(cost);
+  nc_target_free(t);
+  return rc;
+}
+
+static int cmd_tune(const cli *c) {
+  if (!c->model) return usage_error("missing MODEL.onnx", usage_tune);
+  if (!c->spec) return usage_error("missing -t SPEC.yaml", usage_tune);
+  if (!c->out_dir) return usage_error("missing -o DIR", usage_tune);
+  if (c->plan) return usage_error("tune writes a plan; it does not take --plan", usage_tune);
+  nc_target *t = nc_target_load(c->spec);
+  if (!t) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    return EXIT_INPUT;
+  }
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  char dbbuf[4096];
+  nc_tune_options tu = {db_path(c, dbbuf, sizeof dbbuf), NULL, NULL, NC_STOP_PLAN};
+  nc_graph *g = NULL;
+  nc_compile_report rep;
+  int rc = compile_model(c, &o, &tu, &g, &rep);
+  if (rc == EXIT_OK && !c->quiet)
+    printf("wrote %s/plan.yaml (predicted %.4f ms)\n", c->out_dir, rep.predicted_ms);
+  nc_graph_free(g);
+  nc_target_free(t);
+  return rc;
+}
+
+/* Random floats, zero integers (indices stay in bounds), like the profiler. */
+static void random_inputs(const nc_graph *g, nc_const *ins) {
+  unsigned seed = 2024u;
+  int k = 0;
+  for (int i = 0; i < g->n_inputs; i++) {
+    const nc_tensor *x = &g->tensors[g->inputs[i]];
+    if (x->data) continue;
+    size_t n = (size_t)nc_numel(&x->desc);
+    ins[k].desc = x->desc;
+    ins[k].data = nc_xcalloc(n + 1, nc_dtype_size(x->desc.dtype));
+    for (size_t j = 0; j < n; j++) {
+      seed = seed * 1103515245u + 12345u;
+      double v = (double)((seed >> 9) & 0xffff) / 32768.0 - 1.0;
+      if (x->desc.dtype == NC_F32) ((float *)ins[k].data)[j] = (float)v;
+      else if (x->desc.dtype == NC_F64) ((double *)ins[k].data)[j] = v;
+    }
+    k++;
+  }
+}
+
+/* A flat directory of build products (bench's temporary one). */
+static void remove_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char path[4096];
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+  closedir(d);
+  rmdir(dir);
+}
+
+static int cmd_bench(const cli *c) {
+  if (!c->model) return usage_error("missing MODEL.onnx", usage_bench);
+  if (!c->spec) return usage_error("missing -t SPEC.yaml", usage_bench);
+  if (check_plan_options(c)) return EXIT_USAGE;
+  nc_target *t = nc_target_load(c->spec);
+  if (!t) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    return EXIT_INPUT;
+  }
+  char tmp[4096] = "";
+  cli cc = *c;
+  if (!cc.out_dir) {
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/neuroc-bench-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tmp)) {
+      fprintf(stderr, "neuroc: %s: cannot create a temporary directory\n", tmp);
+      nc_target_free(t);
+      return EXIT_OUTPUT;
+    }
+    cc.out_dir = tmp;
+  }
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  char dbbuf[4096];
+  nc_tune_options tu = {c->plan ? NULL : db_path(c, dbbuf, sizeof dbbuf), c->plan, NULL,
+                        NC_STOP_NONE};
+  nc_graph *g = NULL;
+  nc_compile_report rep;
+  int rc = compile_model(&cc, &o, &tu, &g, &rep);
+  if (rc == EXIT_OK) {
+    nc_const *ins = nc_xcalloc((size_t)g->n_inputs + 1, sizeof *ins);
+    nc_const *outs = nc_xcalloc((size_t)g->n_outputs + 1, sizeof *outs);
+    random_inputs(g, ins);
+    nc_run_result res;
+    if (nc_build_and_run(g, &o, cc.out_dir, ins, outs, c->repeat_given ? c->repeat : 10, &res)) {
+      fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+      rc = EXIT_BUILD;
+    } else {
+      printf("median_ms %.4f\npredicted_ms %.4f\nratio %.3f (measured / predicted)\n",
+             res.median_ms, rep.predicted_ms,
+             rep.predicted_ms > 0 ? res.median_ms / rep.predicted_ms : 0.0);
+    }
+    for (int i = 0; i < g->n_inputs; i++) free(ins[i].data);
+    for (int i = 0; i < g->n_outputs; i++) free(outs[i].data);
+    free(ins);
+    free(outs);
+  }
+  if (tmp[0]) remove_dir(tmp);
   nc_graph_free(g);
   nc_target_free(t);
   return rc;
@@ -460,7 +736,10 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (!strcmp(argv[1], "routines")) return cmd_routines(argc > 2 && !strcmp(argv[2], "--markdown"));
-  if (strcmp(argv[1], "inspect") && strcmp(argv[1], "compile") && strcmp(argv[1], "run")) {
+  static const char *const commands[] = {"inspect", "profile", "tune", "compile", "run", "bench"};
+  int known = 0;
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) known |= !strcmp(argv[1], commands[i]);
+  if (!known) {
     fprintf(stderr, "neuroc: unknown command '%s'\n\n%s", argv[1], usage_main);
     return EXIT_USAGE;
   }
@@ -470,5 +749,8 @@ int main(int argc, char **argv) {
     if (!c.model) return usage_error("missing MODEL.onnx", usage_inspect);
     return cmd_inspect(&c);
   }
+  if (!strcmp(c.cmd, "profile")) return cmd_profile(&c);
+  if (!strcmp(c.cmd, "tune")) return cmd_tune(&c);
+  if (!strcmp(c.cmd, "bench")) return cmd_bench(&c);
   return cmd_build(&c);
 }

@@ -1,9 +1,13 @@
 /* The compile pipeline after import, shared by the CLI and the test drivers:
- * passes -> candidate measurement + DPRS -> memory plan + emission. */
+ * passes -> candidate measurement + DPRS (or a plan read back) -> memory plan
+ * + emission, stopping early for `profile` and `tune`. */
 #include <stdio.h>
 #include <string.h>
 
 #include "compile.h"
+#include "plan_read.h"
+#include "profile_db.h"
+#include "agent_client.h"
 
 static void print_choices(const nc_graph *g, const nc_selection *sel) {
   for (int k = 0; k < sel->n_layers; k++) {
@@ -20,25 +24,61 @@ static int any_forced(const nc_options *o, const nc_selection *sel) {
   return 0;
 }
 
-int nc_compile_graph(nc_graph *g, const nc_options *o, const char *dir, nc_compile_report *rep) {
+/* What a compile without a plan measures with: the target spec names the
+ * local profiler or an agent; the profile DB, when given, answers first. */
+nc_cost_source *nc_cost_open(const nc_target *t, const char *db_path) {
+  nc_cost_source *inner = nc_cost_source_for_target(t);
+  if (!inner || !db_path) return inner;
+  nc_cost_source *db = nc_cost_db_new(inner, db_path);
+  if (!db) nc_cost_free(inner);
+  return db;
+}
+
+static void report_selection(const nc_options *o, const nc_selection *sel, nc_compile_report *rep) {
+  rep->n_layers = sel->n_layers;
+  rep->exact = sel->exact;
+  rep->predicted_ms = sel->total_ms;
+  rep->dprs_seconds = sel->dprs_seconds;
+  rep->forced_used = any_forced(o, sel);
+  rep->distinct = sel->n_distinct;
+  rep->measured_new = sel->n_measured_new;
+  rep->from_db = sel->n_from_db;
+}
+
+int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options *tu,
+                        const char *dir, nc_compile_report *rep) {
+  static const nc_tune_options none = {NULL, NULL, NULL, NC_STOP_NONE};
+  if (!tu) tu = &none;
   memset(rep, 0, sizeof *rep);
   if (nc_run_passes(g, &rep->passes)) return NC_STAGE_PASSES;
-  nc_cost_source *cost = nc_cost_local_new(o->target);
   nc_selection sel;
-  if (nc_select(g, o, cost, &sel)) {
-    nc_cost_free(cost);
-    return NC_STAGE_SELECT;
+  nc_cost_source *cost = NULL;
+  if (tu->plan_path) { /* the plan decides: nothing is measured */
+    if (nc_plan_read(g, o, tu->plan_path, &sel)) return NC_STAGE_INPUT;
+  } else {
+    cost = tu->cost ? tu->cost : nc_cost_open(o->target, tu->db_path);
+    if (!cost) return NC_STAGE_MEASURE;
+    long measured0 = cost->measured, cached0 = cost->cached;
+    int src = nc_select(g, o, cost, &sel);
+    rep->measured = cost->measured - measured0;
+    rep->cached = cost->cached - cached0;
+    if (src) {
+      if (!tu->cost) nc_cost_free(cost);
+      return src == -2 ? NC_STAGE_MEASURE : NC_STAGE_SELECT;
+    }
   }
-  int rc = nc_emit(g, &sel, o, dir, &rep->emit) ? NC_STAGE_EMIT : NC_STAGE_OK;
-  rep->n_layers = sel.n_layers;
-  rep->measured = cost->measured;
-  rep->cached = cost->cached;
-  rep->exact = sel.exact;
-  rep->predicted_ms = sel.total_ms;
-  rep->dprs_seconds = sel.dprs_seconds;
-  rep->forced_used = any_forced(o, &sel);
+  report_selection(o, &sel, rep);
+  int rc = NC_STAGE_OK;
+  if (tu->stop_after == NC_STOP_PLAN)
+    rc = nc_emit_plan(g, &sel, o, dir, &rep->emit) ? NC_STAGE_EMIT : NC_STAGE_OK;
+  else if (tu->stop_after == NC_STOP_NONE)
+    rc = nc_emit(g, &sel, o, dir, &rep->emit) ? NC_STAGE_EMIT : NC_STAGE_OK;
   if (rc == NC_STAGE_OK && o->verbose) print_choices(g, &sel);
   nc_selection_free(&sel);
-  nc_cost_free(cost);
+  if (cost && !tu->cost) nc_cost_free(cost);
   return rc;
+}
+
+int nc_compile_graph(nc_graph *g, const nc_options *o, const char *dir, nc_compile_report *rep) {
+  return nc_compile_graph_ex(g, o, NULL, dir, rep);
 }

@@ -1,31 +1,21 @@
-/* Local profiler: the cost source for the host target. Times a routine
- * in-process on buffers of the layer's concrete shapes, with the layer's real
- * (packed) weights, warm-up first, then repetitions until a minimum measuring
- * time (in batched samples); reports the median and the relative spread
- * (IQR / median).
- * Identical (routine, args) pairs are measured once per run. */
+/* Local profiler: the cost source for a target that is the compiling machine
+ * itself (`agent: {transport: local}`, the default). It times routines
+ * in-process with the measurement harness the agent runs too
+ * (runtime-min/agent/measure.c), on the layer's concrete shapes and its real
+ * (packed) weights. Also here: what every cost source shares (the per-run
+ * cache, nc_cost_free) and the choice of source by the target spec. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "agent_client.h"
 #include "compile.h"
 
-#define MAX_REPS 200
-#define SAMPLES 20
-#define CACHE_MAX 8192
-
-typedef struct cache_entry {
-  char *key;
-  double ms, spread;
-} cache_entry;
-
-typedef struct local_ctx {
-  double min_ms;
-  int warmup;
-  cache_entry *cache;
-  int n_cache;
-} local_ctx;
+/* The compiler's own process may use what the machine has: the agent's
+ * 1 GiB default exists to protect a small board. */
+#define LOCAL_MAX_BYTES (1ull << 40)
+#define CACHE_BUCKETS 4096
 
 double nc_now_seconds(void) {
   struct timespec ts;
@@ -33,9 +23,56 @@ double nc_now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* A textual key for (routine, args): descriptor, shapes, dtypes, ia, fa.
- * Weight values are left out: routine speed does not depend on them. */
-static char *make_key(const nc_routine *r, const nc_args *a) {
+/* ---------------- the per-run cache ---------------- */
+
+typedef struct cache_entry {
+  char *key;
+  nc_measurement m;
+  struct cache_entry *next;
+} cache_entry;
+
+struct nc_cost_cache {
+  cache_entry *bucket[CACHE_BUCKETS];
+};
+
+nc_cost_cache *nc_cost_cache_new(void) { return nc_xcalloc(1, sizeof(nc_cost_cache)); }
+
+void nc_cost_cache_free(nc_cost_cache *c) {
+  if (!c) return;
+  for (int b = 0; b < CACHE_BUCKETS; b++)
+    for (cache_entry *e = c->bucket[b], *nx; e; e = nx) {
+      nx = e->next;
+      free(e->key);
+      free(e);
+    }
+  free(c);
+}
+
+static unsigned hash_key(const char *k) {
+  uint32_t h = 2166136261u;
+  for (; *k; k++) h = (h ^ (uint8_t)*k) * 16777619u;
+  return h % CACHE_BUCKETS;
+}
+
+int nc_cost_cache_get(const nc_cost_cache *c, const char *key, nc_measurement *m) {
+  for (cache_entry *e = c->bucket[hash_key(key)]; e; e = e->next)
+    if (strcmp(e->key, key) == 0) {
+      *m = e->m;
+      return 1;
+    }
+  return 0;
+}
+
+void nc_cost_cache_put(nc_cost_cache *c, char *key, const nc_measurement *m) {
+  cache_entry *e = nc_xmalloc(sizeof *e);
+  unsigned b = hash_key(key);
+  e->key = key;
+  e->m = *m;
+  e->next = c->bucket[b];
+  c->bucket[b] = e;
+}
+
+char *nc_cost_key(const nc_routine *r, const nc_args *a) {
   size_t cap = 256 + (size_t)(a->n_in + a->n_out) * 200 + (size_t)(a->n_ia + a->n_fa) * 24;
   char *k = nc_xmalloc(cap);
   size_t n = (size_t)snprintf(k, cap, "%s|%s", r->descriptor, r->symbol);
@@ -55,130 +92,76 @@ static char *make_key(const nc_routine *r, const nc_args *a) {
   return k;
 }
 
-static void fill_random(void *p, int32_t dtype, int64_t n, unsigned *seed) {
-  switch (dtype) {
-  case NC_F32:
-    for (int64_t i = 0; i < n; i++) {
-      *seed = *seed * 1103515245u + 12345u;
-      ((float *)p)[i] = (float)((*seed >> 9) & 0xffff) / 32768.0f - 1.0f;
-    }
-    break;
-  case NC_F64:
-    for (int64_t i = 0; i < n; i++) {
-      *seed = *seed * 1103515245u + 12345u;
-      ((double *)p)[i] = (double)((*seed >> 9) & 0xffff) / 32768.0 - 1.0;
-    }
-    break;
-  default:
-    /* Integer and bool inputs may be indices: zero is valid for every
-     * non-empty axis, so zero-fill keeps data-dependent routines in bounds. */
-    memset(p, 0, (size_t)n * nc_dtype_size(dtype));
-    break;
-  }
-}
+/* ---------------- the local source ---------------- */
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static size_t desc_bytes(const nc_tdesc *d) {
-  if (d->dtype == NC_UNDEF) return 0;
-  return (size_t)nc_numel(d) * nc_dtype_size(d->dtype);
-}
+typedef struct local_ctx {
+  nc_cost_head head;
+  nc_measure_opts opts;
+  nc_cost_cache *cache;
+  char fingerprint[2048];
+} local_ctx;
 
 static int local_measure(nc_cost_source *s, const nc_routine *r, const nc_args *a,
                          const void *const *consts, double *ms, double *spread) {
   local_ctx *ctx = s->ctx;
-  char *key = make_key(r, a);
-  for (int i = 0; i < ctx->n_cache; i++)
-    if (strcmp(ctx->cache[i].key, key) == 0) {
-      *ms = ctx->cache[i].ms;
-      *spread = ctx->cache[i].spread;
-      s->cached++;
-      free(key);
-      return 0;
-    }
-  void *in[64] = {0}, *out[16] = {0};
-  unsigned seed = 12345u;
-  for (int i = 0; i < a->n_in; i++) {
-    if (a->in[i].dtype == NC_UNDEF) continue;
-    int is_const = consts && consts[i];
-    /* activations are stored in the routine's layout (blocked ones pad C) */
-    size_t b = is_const ? desc_bytes(&a->in[i]) : nc_layout_bytes(&a->in[i], r->in_layout);
-    size_t pb = is_const && r->packed_bytes ? r->packed_bytes(a, i) : 0;
-    in[i] = nc_xcalloc(1, (pb > b ? pb : b) + 64);
-    if (is_const) {
-      if (pb) r->pack(a, i, consts[i], in[i]);
-      else memcpy(in[i], consts[i], b);
-    } else {
-      fill_random(in[i], a->in[i].dtype, (int64_t)(b / nc_dtype_size(a->in[i].dtype)), &seed);
-    }
-  }
-  for (int i = 0; i < a->n_out; i++)
-    if (a->out[i].dtype != NC_UNDEF)
-      out[i] = nc_xcalloc(1, nc_layout_bytes(&a->out[i], r->out_layout) + 64);
-  size_t sb = r->scratch_bytes ? r->scratch_bytes(a) : 0;
-  void *scratch = sb ? nc_xcalloc(1, sb) : NULL;
-
-  for (int w = 0; w < ctx->warmup; w++) r->fn(a, (const void *const *)in, out, scratch);
-  /* Each sample times `batch` back-to-back runs, so that a sample lasts about
-   * 1/SAMPLES of the minimum measuring time: tiny routines are then not
-   * drowned by the clock's own cost. */
-  double t0 = nc_now_seconds();
-  r->fn(a, (const void *const *)in, out, scratch);
-  double one = nc_now_seconds() - t0;
-  double target = ctx->min_ms * 1e-3 / SAMPLES;
-  long batch = one > 0 && one < target ? (long)(target / one) : 1;
-  if (batch > 100000) batch = 100000;
-  double times[MAX_REPS];
-  int reps = 0;
-  double spent = one;
-  while (reps < MAX_REPS && (reps < 3 || spent < ctx->min_ms * 1e-3)) {
-    t0 = nc_now_seconds();
-    for (long b = 0; b < batch; b++) r->fn(a, (const void *const *)in, out, scratch);
-    double dt = nc_now_seconds() - t0;
-    times[reps++] = dt * 1e3 / (double)batch;
-    spent += dt;
-    if (spent > 0.5) break; /* a slow routine: a few runs already tell */
-  }
-  qsort(times, (size_t)reps, sizeof(double), cmp_double);
-  *ms = times[reps / 2];
-  double q1 = times[reps / 4], q3 = times[(3 * reps) / 4];
-  *spread = *ms > 0 ? (q3 - q1) / *ms : 0.0;
-
-  for (int i = 0; i < a->n_in; i++) free(in[i]);
-  for (int i = 0; i < a->n_out; i++) free(out[i]);
-  free(scratch);
-  if (ctx->n_cache < CACHE_MAX) {
-    ctx->cache[ctx->n_cache].key = key;
-    ctx->cache[ctx->n_cache].ms = *ms;
-    ctx->cache[ctx->n_cache].spread = *spread;
-    ctx->n_cache++;
-  } else {
+  char *key = nc_cost_key(r, a);
+  nc_measurement m;
+  if (nc_cost_cache_get(ctx->cache, key, &m)) {
     free(key);
+    s->cached++;
+  } else {
+    char err[512];
+    if (nc_measure_routine(r, a, consts, NULL, &ctx->opts, &m, err, sizeof err)) {
+      free(key);
+      return nc_fail("measuring %s locally: %s", r->descriptor, err);
+    }
+    nc_cost_cache_put(ctx->cache, key, &m);
+    s->measured++;
+    ctx->head.remeasured += m.remeasured;
   }
-  s->measured++;
+  ctx->head.last = m;
+  *ms = m.median_ms;
+  *spread = m.spread;
   return 0;
+}
+
+static void local_destroy(nc_cost_source *s) {
+  local_ctx *ctx = s->ctx;
+  nc_cost_cache_free(ctx->cache);
+  free(ctx);
+  free(s);
 }
 
 nc_cost_source *nc_cost_local_new(const nc_target *t) {
   nc_cost_source *s = nc_xcalloc(1, sizeof *s);
   local_ctx *ctx = nc_xcalloc(1, sizeof *ctx);
-  ctx->min_ms = t ? t->profile_min_ms : 2.0;
-  ctx->warmup = t ? t->profile_warmup : 1;
-  ctx->cache = nc_xcalloc(CACHE_MAX, sizeof *ctx->cache);
+  ctx->head.destroy = local_destroy;
+  ctx->opts.min_ms = t ? t->profile_min_ms : 2.0;
+  ctx->opts.warmup = t ? t->profile_warmup : 1;
+  ctx->opts.max_bytes = LOCAL_MAX_BYTES;
+  ctx->cache = nc_cost_cache_new();
+  nc_target_fingerprint(ctx->fingerprint, sizeof ctx->fingerprint);
   s->name = "local";
   s->measure = local_measure;
   s->ctx = ctx;
+  s->fingerprint = ctx->fingerprint;
+  s->library_version = nc_runtime_version();
   return s;
+}
+
+/* ---------------- shared ---------------- */
+
+const nc_measurement *nc_cost_last(const nc_cost_source *s) {
+  return &((const nc_cost_head *)s->ctx)->last;
 }
 
 void nc_cost_free(nc_cost_source *s) {
   if (!s) return;
-  local_ctx *ctx = s->ctx;
-  for (int i = 0; i < ctx->n_cache; i++) free(ctx->cache[i].key);
-  free(ctx->cache);
-  free(ctx);
-  free(s);
+  ((nc_cost_head *)s->ctx)->destroy(s);
+}
+
+nc_cost_source *nc_cost_source_for_target(const nc_target *t) {
+  if (!t || !t->agent_transport || strcmp(t->agent_transport, "local") == 0)
+    return nc_cost_local_new(t);
+  return nc_cost_agent_new(t);
 }

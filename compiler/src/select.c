@@ -1,12 +1,16 @@
-/* Routine selection: candidate routines per layer from the routine table,
- * their measured cost from the cost source, and DPRS over the whole graph
+/* Routine selection: candidate routines per layer from the routine table;
+ * then the measurement list (every distinct (routine, args) pair of all
+ * candidates and adapters), answered by the cost source's stored results
+ * where it has them and measured otherwise; then DPRS over the whole graph
  * (formats = activation layouts, adapters between them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compile.h"
 #include "dprs.h"
+#include "profile_db.h"
 
 int nc_glob_match(const char *p, const char *s) {
   for (; *p; p++, s++) {
@@ -80,6 +84,7 @@ static int forced_match(const nc_options *o, const char *desc) {
 
 static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_options *o,
                               nc_layer_sel *ls) {
+  free(ls->cands);
   const nc_routine *t = nc_routine_table();
   int cnt = nc_routine_count();
   int32_t dt = nc_node_key_dtype(&ls->na);
@@ -107,19 +112,123 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
   return 0;
 }
 
-static int measure_candidates(const nc_graph *g, const nc_node *n, nc_cost_source *cost,
-                              nc_layer_sel *ls) {
-  const void *consts[64];
-  for (int i = 0; i < ls->na.a.n_in; i++) {
-    int t = ls->na.in_tensor[i];
-    consts[i] = t >= 0 ? g->tensors[t].data : NULL;
+
+int nc_select_candidates(const nc_graph *g, const nc_options *o, nc_layer_sel *ls) {
+  return collect_candidates(g, &g->nodes[ls->node], o, ls);
+}
+
+/* --- the measurement list: every distinct (routine, args) pair first --- */
+
+typedef struct mitem {
+  const nc_routine *r;
+  const nc_args *a;
+  const void *const *consts;
+  const char *what; /* layer or tensor name, for error messages */
+  double ms, spread;
+  int known;
+} mitem;
+
+typedef struct mlist {
+  nc_strmap *keys;
+  mitem *items;
+  int n, cap;
+} mlist;
+
+/* Index of the (routine, args) pair in the list, adding it if new. */
+static int mlist_add(mlist *m, const nc_routine *r, const nc_args *a, const void *const *consts,
+                     const char *what) {
+  char routine[160];
+  nc_profile_routine_text(r, a, routine, sizeof routine);
+  char *args = nc_profile_args_text(a, consts);
+  size_t len = strlen(routine) + strlen(args) + 2;
+  char *key = nc_xmalloc(len);
+  snprintf(key, len, "%s|%s", routine, args);
+  free(args);
+  int added;
+  int id = nc_strmap_intern(m->keys, key, &added);
+  free(key);
+  if (added) {
+    if (m->n == m->cap) {
+      m->cap = m->cap ? 2 * m->cap : 256;
+      m->items = nc_xrealloc(m->items, sizeof *m->items * (size_t)m->cap);
+    }
+    mitem *it = &m->items[m->n++];
+    memset(it, 0, sizeof *it);
+    it->r = r;
+    it->a = a;
+    it->consts = consts;
+    it->what = what;
   }
-  for (int c = 0; c < ls->n_cands; c++) {
-    nc_cand *cd = &ls->cands[c];
-    if (cost->measure(cost, cd->r, &ls->na.a, consts, &cd->ms, &cd->spread))
-      return nc_node_fail(g, n, "measuring routine %s failed: %s", cd->desc, nc_err_msg());
+  return id;
+}
+
+static void format_eta(char *buf, size_t n, double s) {
+  if (s < 0) snprintf(buf, n, "--");
+  else if (s < 60) snprintf(buf, n, "%.0fs", s);
+  else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+  else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+}
+
+/* A progress bar with count and ETA, redrawn in place (terminals only). */
+static void progress(int done, int total, double t0) {
+  enum { WIDTH = 30 };
+  char bar[WIDTH + 1], eta[32];
+  int fill = total ? done * WIDTH / total : WIDTH;
+  for (int i = 0; i < WIDTH; i++) bar[i] = i < fill ? '#' : '.';
+  bar[WIDTH] = 0;
+  double el = nc_now_seconds() - t0;
+  format_eta(eta, sizeof eta, done ? el / done * (total - done) : -1.0);
+  fprintf(stderr, "\rprofiling [%s] %d/%d  ETA %s ", bar, done, total, eta);
+  if (done == total) fputc('\n', stderr);
+  fflush(stderr);
+}
+
+/* Ask the stored results first, then measure only what is missing. */
+static int measure_list(mlist *m, const nc_options *o, nc_cost_source *cost, nc_selection *sel) {
+  int missing = 0;
+  for (int i = 0; i < m->n; i++) {
+    mitem *it = &m->items[i];
+    it->known = cost->lookup && cost->lookup(cost, it->r, it->a, it->consts, &it->ms, &it->spread);
+    missing += !it->known;
   }
+  sel->n_distinct = m->n;
+  sel->n_from_db = m->n - missing;
+  int bar = !o->quiet && missing > 0 && isatty(STDERR_FILENO);
+  double t0 = nc_now_seconds();
+  int done = 0;
+  for (int i = 0; i < m->n; i++) {
+    mitem *it = &m->items[i];
+    if (it->known) continue;
+    if (bar) progress(done, missing, t0);
+    char desc[160];
+    if (cost->measure(cost, it->r, it->a, it->consts, &it->ms, &it->spread)) {
+      if (bar) fputc('\n', stderr);
+      return nc_fail("%s: measuring routine %s for '%s' failed: %s", cost->name,
+                     nc_profile_routine_text(it->r, it->a, desc, sizeof desc), it->what,
+                     nc_err_msg());
+    }
+    it->known = 1;
+    sel->n_measured_new = ++done;
+  }
+  if (bar) progress(done, missing, t0);
   return 0;
+}
+
+/* Times are kept to the nanosecond, the resolution plan.yaml records: a plan
+ * read back then holds exactly the numbers DPRS and the emitter used, so the
+ * plan it re-emits is byte-identical too. Far below timing noise. */
+static double to_ns(double ms) { return ms < 0 ? ms : (double)(long long)(ms * 1e6 + 0.5) / 1e6; }
+
+static void mlist_free(mlist *m) {
+  nc_strmap_free(m->keys);
+  free(m->items);
+}
+
+double nc_selection_adapter_ms(const nc_selection *sel, int tensor, int from, int to) {
+  if (!sel->adapter_ms || tensor < 0 || tensor >= sel->n_tensors || from < 0 ||
+      from >= NC_LAYOUT_COUNT || to < 0 || to >= NC_LAYOUT_COUNT)
+    return -1.0;
+  return sel->adapter_ms[(tensor * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
 }
 
 /* --- building the abstract DPRS problem --- */
@@ -135,32 +244,82 @@ static double adapter_cost(void *vctx, int value, int from, int to) {
   return ctx->cost[(value * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
 }
 
-static void measure_adapters(const nc_graph *g, nc_cost_source *cost, const int *value_tensor,
-                             int n_values, double *out) {
-  for (int v = 0; v < n_values; v++)
-    for (int from = 0; from < NC_LAYOUT_COUNT; from++)
+/* Every candidate of every layer and every adapter DPRS may use, measured
+ * (or looked up) once per distinct pair; fills the candidates' times, the
+ * per-value adapter table (negative: no adapter) and sel->adapter_ms. */
+static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *cost,
+                       nc_selection *sel, const int *value_tensor, int n_values, double *acost) {
+  static const void *const no_consts[1] = {NULL};
+  enum { L2 = NC_LAYOUT_COUNT * NC_LAYOUT_COUNT };
+  mlist m = {nc_strmap_new(), NULL, 0, 0};
+  const void **consts = nc_xcalloc((size_t)sel->n_layers * 64 + 1, sizeof *consts);
+  int **cand_item = nc_xcalloc((size_t)sel->n_layers + 1, sizeof *cand_item);
+  nc_args *aargs = nc_xcalloc((size_t)n_values + 1, sizeof *aargs);
+  int *aitem = nc_xmalloc(sizeof(int) * ((size_t)n_values * L2 + 1));
+  for (int k = 0; k < sel->n_layers; k++) {
+    nc_layer_sel *ls = &sel->layers[k];
+    const void **lc = consts + (size_t)k * 64;
+    for (int i = 0; i < ls->na.a.n_in; i++) {
+      int t = ls->na.in_tensor[i];
+      lc[i] = t >= 0 ? g->tensors[t].data : NULL;
+    }
+    cand_item[k] = nc_xmalloc(sizeof(int) * ((size_t)ls->n_cands + 1));
+    for (int c = 0; c < ls->n_cands; c++)
+      cand_item[k][c] = mlist_add(&m, ls->cands[c].r, &ls->na.a, lc, g->nodes[ls->node].name);
+  }
+  for (int v = 0; v < n_values; v++) {
+    const nc_tensor *t = &g->tensors[value_tensor[v]];
+    nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
+    aargs[v] = a;
+    for (int f = 0; f < NC_LAYOUT_COUNT; f++)
       for (int to = 0; to < NC_LAYOUT_COUNT; to++) {
-        const nc_tensor *t = &g->tensors[value_tensor[v]];
-        double *c = &out[(v * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
-        const nc_routine *r = t->desc.ndim == 4 ? nc_adapter_routine(t->desc.dtype, from, to) : NULL;
-        nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
-        const void *consts[1] = {NULL};
-        double spread;
-        if (from == to) *c = 0.0;
-        else if (!r || cost->measure(cost, r, &a, consts, c, &spread)) *c = -1.0;
+        const nc_routine *r =
+            f != to && t->desc.ndim == 4 ? nc_adapter_routine(t->desc.dtype, f, to) : NULL;
+        aitem[v * L2 + f * NC_LAYOUT_COUNT + to] =
+            r ? mlist_add(&m, r, &aargs[v], no_consts, t->name) : -1;
       }
+  }
+  int rc = measure_list(&m, o, cost, sel);
+  sel->n_tensors = g->n_tensors;
+  sel->adapter_ms = nc_xmalloc(sizeof(double) * ((size_t)g->n_tensors * L2 + 1));
+  for (int i = 0; i < g->n_tensors * L2; i++) sel->adapter_ms[i] = -1.0;
+  for (int k = 0; !rc && k < sel->n_layers; k++)
+    for (int c = 0; c < sel->layers[k].n_cands; c++) {
+      sel->layers[k].cands[c].ms = to_ns(m.items[cand_item[k][c]].ms);
+      sel->layers[k].cands[c].spread = m.items[cand_item[k][c]].spread;
+    }
+  for (int v = 0; !rc && v < n_values; v++)
+    for (int f = 0; f < NC_LAYOUT_COUNT; f++)
+      for (int to = 0; to < NC_LAYOUT_COUNT; to++) {
+        int id = aitem[v * L2 + f * NC_LAYOUT_COUNT + to];
+        double ms = f == to ? 0.0 : id >= 0 ? to_ns(m.items[id].ms) : -1.0;
+        acost[v * L2 + f * NC_LAYOUT_COUNT + to] = ms;
+        sel->adapter_ms[value_tensor[v] * L2 + f * NC_LAYOUT_COUNT + to] = ms;
+      }
+  for (int k = 0; k < sel->n_layers; k++) free(cand_item[k]);
+  free(cand_item);
+  free(consts);
+  free(aargs);
+  free(aitem);
+  mlist_free(&m);
+  return rc;
 }
 
 void nc_selection_free(nc_selection *sel) {
   for (int i = 0; i < sel->n_layers; i++) free(sel->layers[i].cands);
   free(sel->layers);
   free(sel->tensor_layout);
+  free(sel->adapter_ms);
+  free(sel->cost_name);
+  free(sel->fingerprint);
+  free(sel->library_version);
   memset(sel, 0, sizeof *sel);
 }
 
 int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selection *sel) {
   memset(sel, 0, sizeof *sel);
   sel->cost = cost;
+  sel->cost_name = nc_xstrdup(cost->name ? cost->name : "unknown");
   int *order = nc_xmalloc(sizeof(int) * (size_t)(g->n_nodes + 1));
   int n = nc_graph_topo(g, order);
   if (n < 0) {
@@ -174,11 +333,13 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     nc_node *nd = &g->nodes[order[k]];
     nc_layer_sel *ls = &sel->layers[k];
     ls->node = order[k];
-    rc = nc_node_args_build(g, nd, &ls->na) || collect_candidates(g, nd, o, ls) ||
-         measure_candidates(g, nd, cost, ls);
+    rc = nc_node_args_build(g, nd, &ls->na) || collect_candidates(g, nd, o, ls);
   }
   free(order);
-  if (rc) return -1;
+  if (rc) {
+    nc_selection_free(sel);
+    return -1;
+  }
 
   /* values: activation tensors (graph inputs and layer outputs) */
   int *tensor_value = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1));
@@ -190,6 +351,15 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
       tensor_value[t] = n_values;
       value_tensor[n_values++] = t;
     }
+  }
+  adapter_ctx actx;
+  actx.cost = nc_xmalloc(sizeof(double) * (size_t)(n_values + 1) * NC_LAYOUT_COUNT * NC_LAYOUT_COUNT);
+  if (measure_all(g, o, cost, sel, value_tensor, n_values, actx.cost)) {
+    free(tensor_value);
+    free(value_tensor);
+    free(actx.cost);
+    nc_selection_free(sel);
+    return -2;
   }
   dprs_layer *layers = nc_xcalloc((size_t)n + 1, sizeof *layers);
   dprs_choice **choices = nc_xcalloc((size_t)n + 1, sizeof *choices);
@@ -229,9 +399,6 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
   for (int i = 0; i < g->n_outputs; i++)
     if (tensor_value[g->outputs[i]] >= 0) snk_v[n_snk++] = tensor_value[g->outputs[i]];
 
-  adapter_ctx actx;
-  actx.cost = nc_xmalloc(sizeof(double) * (size_t)(n_values + 1) * NC_LAYOUT_COUNT * NC_LAYOUT_COUNT);
-  measure_adapters(g, cost, value_tensor, n_values, actx.cost);
   dprs_problem p = {0};
   p.n_formats = NC_LAYOUT_COUNT;
   p.n_values = n_values;
@@ -273,5 +440,9 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
   free(src_v); free(src_f); free(snk_v); free(snk_f);
   free(tensor_value); free(value_tensor);
   free(actx.cost);
+  /* after measuring: an agent's identity is known once it has answered */
+  sel->fingerprint = nc_xstrdup(cost->fingerprint ? cost->fingerprint : "unknown");
+  sel->library_version =
+      nc_xstrdup(cost->library_version ? cost->library_version : nc_runtime_version());
   return rc ? -1 : 0;
 }

@@ -18,8 +18,10 @@ typedef struct spec {
 } spec;
 
 static const char *const top_keys[] = {"name",    "device", "arch", "cc",        "cflags",
-                                       "ldflags", "isa",    "run",  "alignment", "profile"};
+                                       "ldflags", "isa",    "run",  "alignment", "profile",
+                                       "agent"};
 static const char *const profile_keys[] = {"min_ms", "warmup"};
+static const char *const agent_keys[] = {"transport", "command", "address", "timeout_s"};
 
 static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
 
@@ -162,8 +164,46 @@ static int profile_key(spec *s, const char *key, const yaml_node_t *v) {
   return 0;
 }
 
+static int agent_key(spec *s, const char *key, const yaml_node_t *v) {
+  nc_target *t = s->t;
+  if (strcmp(key, "timeout_s") == 0) {
+    if (want_number(s, key, v, &t->agent_timeout_s)) return -1;
+    if (t->agent_timeout_s <= 0)
+      return nc_fail("%s:%d: 'timeout_s' must be above 0", s->path, line_of(v));
+    return 0;
+  }
+  if (strcmp(key, "transport") == 0) {
+    if (want_string(s, key, v, &t->agent_transport)) return -1;
+    if (strcmp(t->agent_transport, "local") && strcmp(t->agent_transport, "stdio") &&
+        strcmp(t->agent_transport, "tcp"))
+      return nc_fail("%s:%d: 'transport' must be local, stdio or tcp, got '%s'", s->path,
+                     line_of(v), t->agent_transport);
+    return 0;
+  }
+  return want_string(s, key, v, strcmp(key, "command") == 0 ? &t->agent_command
+                                                             : &t->agent_address);
+}
+
+/* The transport's own key must be there: stdio needs a command, tcp an address. */
+static int check_agent(spec *s, const yaml_node_t *v) {
+  nc_target *t = s->t;
+  if (strcmp(t->agent_transport, "stdio") == 0 && (!t->agent_command || !t->agent_command[0]))
+    return nc_fail("%s:%d: agent transport 'stdio' needs 'command' (the shell command that "
+                   "starts neuroc-agent --stdio)", s->path, line_of(v));
+  if (strcmp(t->agent_transport, "tcp") == 0 && (!t->agent_address || !t->agent_address[0]))
+    return nc_fail("%s:%d: agent transport 'tcp' needs 'address' (HOST:PORT)", s->path,
+                   line_of(v));
+  return 0;
+}
+
 static int top_key(spec *s, const char *key, const yaml_node_t *v) {
   nc_target *t = s->t;
+  if (strcmp(key, "agent") == 0) {
+    if (walk_mapping(s, v, "'agent'", agent_keys, sizeof agent_keys / sizeof agent_keys[0],
+                     agent_key))
+      return -1;
+    return check_agent(s, v);
+  }
   if (strcmp(key, "profile") == 0)
     return walk_mapping(s, v, "'profile'", profile_keys,
                         sizeof profile_keys / sizeof profile_keys[0], profile_key);
@@ -217,6 +257,8 @@ static nc_target *target_defaults(const char *path) {
   t->alignment = 64;
   t->profile_min_ms = 2;
   t->profile_warmup = 1;
+  t->agent_transport = nc_xstrdup("local");
+  t->agent_timeout_s = 120;
   return t;
 }
 
@@ -224,6 +266,7 @@ void nc_target_free(nc_target *t) {
   if (!t) return;
   free(t->path); free(t->name); free(t->device); free(t->arch); free(t->cc);
   free(t->cflags); free(t->ldflags); free(t->isa); free(t->run);
+  free(t->agent_transport); free(t->agent_command); free(t->agent_address);
   free(t);
 }
 

@@ -16,6 +16,11 @@ typedef struct nc_target {
   /* Local profiler settings */
   double profile_min_ms; /* minimum measuring time per candidate (default 2) */
   int profile_warmup;    /* warm-up runs (default 1) */
+  /* Where measurements come from (`agent:` section, docs/agent.md) */
+  char *agent_transport; /* "local" (in-process, default), "stdio" or "tcp" */
+  char *agent_command;   /* stdio: shell command starting the agent, run in the spec's directory */
+  char *agent_address;   /* tcp: HOST:PORT */
+  double agent_timeout_s; /* longest wait for one reply (default 120) */
 } nc_target;
 
 /* Parse a target spec. Unknown keys, wrong types and missing required keys

@@ -12,10 +12,12 @@
 
 static char output[16384];
 
-/* Run neuroc with args; returns its exit code, stdout+stderr in output. */
+/* Run neuroc with args; returns its exit code, stdout+stderr in output. The
+ * default profile database is the test's own, never the user's cache. */
 static int neuroc(const char *args) {
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && '%s' %s 2>&1", OUT, SRC, NEUROC_EXE, args);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && NEUROC_PROFILE_DB='%s/default-db.yaml' '%s' %s 2>&1",
+           OUT, SRC, OUT, NEUROC_EXE, args);
   FILE *p = popen(cmd, "r");
   cr_assert_not_null(p);
   size_t n = fread(output, 1, sizeof output - 1, p);
@@ -97,6 +99,80 @@ Test(cli, run_example_writes_outputs_and_timing) {
   cr_assert_eq(stat(OUT "/tiny/probs.npy", &st), 0);
   cr_assert_eq(stat(OUT "/tiny/model.c", &st), 0);
   cr_assert_eq(stat(OUT "/tiny/plan.yaml", &st), 0);
+}
+
+Test(cli, profiling_commands_help_and_usage_errors) {
+  cr_assert_eq(neuroc("profile --help"), 0);
+  cr_assert(strstr(output, "measured N new, M from the database"), "%s", output);
+  cr_assert_eq(neuroc("tune --help"), 0);
+  cr_assert_eq(neuroc("bench --help"), 0);
+  cr_assert(strstr(output, "median_ms"), "%s", output);
+  cr_assert_eq(neuroc("profile -t targets/host.yaml"), 1);
+  cr_assert(strstr(output, "missing MODEL.onnx"), "%s", output);
+  cr_assert_eq(neuroc("tune examples/tiny_cnn/model.onnx -t targets/host.yaml"), 1);
+  cr_assert(strstr(output, "missing -o DIR"), "%s", output);
+  cr_assert_eq(neuroc("compile examples/tiny_cnn/model.onnx -t targets/host.yaml --plan p.yaml "
+                      "--routine '*' -o " OUT "/x"),
+               1);
+  cr_assert(strstr(output, "--routine cannot be combined with --plan"), "%s", output);
+  cr_assert_eq(neuroc("bench examples/tiny_cnn/model.onnx"), 1);
+  cr_assert_eq(neuroc("compile examples/tiny_cnn/model.onnx -t targets/host.yaml --plan " OUT
+                      "/no-such-plan.yaml -o " OUT "/x"),
+               2);
+  cr_assert(strstr(output, "no-such-plan.yaml"), "%s", output);
+  /* a database that cannot be read: exit 6, naming it */
+  cr_assert_eq(neuroc("profile examples/tiny_cnn/model.onnx -t targets/host.yaml --db " OUT), 6);
+  cr_assert(strstr(output, OUT), "%s", output);
+}
+
+static long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+/* The whole flow on the real profiler: profile, tune, compile --plan (same
+ * bytes as compile on the same database), a refused plan, bench. */
+Test(cli, profile_tune_compile_plan_bench) {
+  remove(OUT "/flow-db.yaml");
+  cr_assert_eq(neuroc("profile examples/tiny_cnn/model.onnx -t targets/host.yaml --db " OUT
+                      "/flow-db.yaml"),
+               0, "%s", output);
+  cr_assert(strstr(output, "measured "), "%s", output);
+  cr_assert(strstr(output, " new, 0 from the database"), "%s", output);
+  cr_assert_eq(neuroc("profile examples/tiny_cnn/model.onnx -t targets/host.yaml --db " OUT
+                      "/flow-db.yaml"),
+               0, "%s", output);
+  cr_assert(strstr(output, "measured 0 new"), "second run measures nothing: %s", output);
+  cr_assert_eq(neuroc("tune examples/tiny_cnn/model.onnx -t targets/host.yaml --db " OUT
+                      "/flow-db.yaml -o " OUT "/flow-tune"),
+               0, "%s", output);
+  cr_assert(strstr(output, "measured 0 new"), "%s", output);
+  cr_assert_eq(file_size(OUT "/flow-tune/model.c"), -1, "tune writes only the plan");
+  cr_assert_eq(neuroc("compile examples/tiny_cnn/model.onnx -t targets/host.yaml --db " OUT
+                      "/flow-db.yaml -o " OUT "/flow-compile"),
+               0, "%s", output);
+  cr_assert_eq(neuroc("compile examples/tiny_cnn/model.onnx -t targets/host.yaml --plan " OUT
+                      "/flow-tune/plan.yaml -o " OUT "/flow-plan"),
+               0, "%s", output);
+  cr_assert(strstr(output, "nothing measured"), "%s", output);
+  cr_assert_eq(system("cmp '" OUT "/flow-compile/model.c' '" OUT "/flow-plan/model.c' && cmp '" OUT
+                      "/flow-compile/model.h' '" OUT "/flow-plan/model.h'"),
+               0, "compile --plan reproduces compile's bytes");
+  /* the plan of one model refused for another */
+  cr_assert_eq(neuroc("compile tests/data/passes/branches.onnx -t targets/host.yaml --plan " OUT
+                      "/flow-tune/plan.yaml -o " OUT "/flow-other"),
+               2);
+  cr_assert(strstr(output, "made for another model"), "%s", output);
+  cr_assert_eq(neuroc("bench examples/tiny_cnn/model.onnx -t targets/host.yaml --plan " OUT
+                      "/flow-tune/plan.yaml --repeat 3"),
+               0, "%s", output);
+  double median = -1, predicted = -1;
+  const char *m = strstr(output, "median_ms "), *p = strstr(output, "predicted_ms ");
+  cr_assert(m && p && strstr(output, "ratio "), "%s", output);
+  sscanf(m, "median_ms %lf", &median);
+  sscanf(p, "predicted_ms %lf", &predicted);
+  cr_assert_gt(median, 0.0, "%s", output);
+  cr_assert_gt(predicted, 0.0, "%s", output);
 }
 
 /* docs/routines.md and docs/cli.md are generated from the code: they must be current. */

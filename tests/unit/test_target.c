@@ -54,7 +54,39 @@ Test(target, host_yaml) {
   cr_assert_float_eq(t->profile_min_ms, 2.0, 1e-12);
   cr_assert_eq(t->profile_warmup, 1);
   cr_assert(t->arch && t->arch[0]);
+  cr_assert_str_eq(t->agent_transport, "local");
+  cr_assert_float_eq(t->agent_timeout_s, 120.0, 1e-12);
   nc_target_free(t);
+}
+
+Test(target, agent_specs) {
+  nc_target *t = load_ok(NEUROC_SOURCE_DIR "/targets/host-agent-stdio.yaml");
+  cr_assert_str_eq(t->agent_transport, "stdio");
+  cr_assert_str_eq(t->agent_command, "../build/runtime-min/agent/neuroc-agent --stdio --quiet");
+  cr_assert_null(t->agent_address);
+  nc_target_free(t);
+  t = load_ok(NEUROC_SOURCE_DIR "/targets/host-agent-tcp.yaml");
+  cr_assert_str_eq(t->agent_transport, "tcp");
+  cr_assert_str_eq(t->agent_address, "127.0.0.1:7000");
+  nc_target_free(t);
+  t = load_ok(write_spec("agent_flow",
+                         "name: b\nagent: {transport: tcp, address: \"h:1\", timeout_s: 2.5}\n"));
+  cr_assert_str_eq(t->agent_address, "h:1");
+  cr_assert_float_eq(t->agent_timeout_s, 2.5, 1e-12);
+  nc_target_free(t);
+}
+
+Test(target, agent_errors) {
+  expect_error("agent_transport", "name: x\nagent:\n  transport: serial\n", 3,
+               "'transport' must be local, stdio or tcp, got 'serial'");
+  expect_error("agent_nocmd", "name: x\nagent:\n  transport: stdio\n", 3,
+               "agent transport 'stdio' needs 'command'");
+  expect_error("agent_noaddr", "name: x\nagent: {transport: tcp}\n", 2,
+               "agent transport 'tcp' needs 'address'");
+  expect_error("agent_timeout", "name: x\nagent:\n  timeout_s: 0\n", 3,
+               "'timeout_s' must be above 0");
+  expect_error("agent_key", "name: x\nagent:\n  comand: a\n", 3,
+               "unknown key 'comand' in 'agent' (did you mean 'command'?)");
 }
 
 Test(target, defaults) {
@@ -70,6 +102,8 @@ Test(target, defaults) {
   cr_assert_float_eq(t->profile_min_ms, 2.0, 1e-12);
   cr_assert_eq(t->profile_warmup, 1);
   cr_assert(strstr(t->path, "target_min.yaml"));
+  cr_assert_str_eq(t->agent_transport, "local");
+  cr_assert_null(t->agent_command);
   nc_target_free(t);
 }
 

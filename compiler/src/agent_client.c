@@ -1,0 +1,501 @@
+/* The agent client: a cost source that measures on the target through
+ * neuroc-agent (protocol and transports: docs/agent.md). Every wait has a
+ * deadline, so a hung or dead agent becomes an error message, not a hung
+ * compiler. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "frame.h"
+#include "neuroc_agent.pb-c.h"
+
+#ifndef NEUROC_VERSION
+#define NEUROC_VERSION "0.1.0"
+#endif
+
+typedef struct agent_ctx {
+  nc_cost_head head;
+  nc_cost_cache *cache;
+  int rfd, wfd;        /* the same socket for tcp */
+  pid_t pid;           /* stdio: the spawned shell / agent (its process group) */
+  char *where;         /* "agent 'CMD'" or "agent at ADDR", for messages */
+  const char *spec;    /* target spec path, for messages */
+  double timeout_s;
+  nc_measure_opts opts;
+  uint64_t next_id;
+  nc_bytes in;         /* received bytes not yet consumed */
+  int dead;            /* the connection is gone: every measure fails */
+  char *fingerprint, *library_version;
+} agent_ctx;
+
+typedef Neuroc__Agent__Reply Reply;
+
+/* ---------------- transports ---------------- */
+
+static void set_cloexec(int fd) { fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC); }
+
+/* Directory of the spec file ("." when it has none). */
+static char *spec_dir(const char *path) {
+  char *d = nc_xstrdup(path ? path : ".");
+  char *slash = strrchr(d, '/');
+  if (!slash) strcpy(d, ".");
+  else if (slash == d) d[1] = 0;
+  else *slash = 0;
+  return d;
+}
+
+static int spawn_stdio(agent_ctx *c, const nc_target *t) {
+  int to[2], from[2];
+  if (pipe(to)) return nc_fail("%s: pipe: %s", c->where, strerror(errno));
+  if (pipe(from)) {
+    close(to[0]);
+    close(to[1]);
+    return nc_fail("%s: pipe: %s", c->where, strerror(errno));
+  }
+  char *dir = spec_dir(t->path);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    free(dir);
+    close(to[0]); close(to[1]); close(from[0]); close(from[1]);
+    return nc_fail("%s: fork: %s", c->where, strerror(errno));
+  }
+  if (pid == 0) {
+    /* own process group: a timeout kills the wrapper and the agent together */
+    setpgid(0, 0);
+    dup2(to[0], 0);
+    dup2(from[1], 1);
+    close(to[0]); close(to[1]); close(from[0]); close(from[1]);
+    if (chdir(dir)) {
+      fprintf(stderr, "neuroc: cannot enter %s to start the agent: %s\n", dir, strerror(errno));
+      _exit(127);
+    }
+    execl("/bin/sh", "sh", "-c", t->agent_command, (char *)NULL);
+    _exit(127);
+  }
+  free(dir);
+  close(to[0]);
+  close(from[1]);
+  c->pid = pid;
+  c->wfd = to[1];
+  c->rfd = from[0];
+  set_cloexec(c->wfd);
+  set_cloexec(c->rfd);
+  return 0;
+}
+
+/* Connect with a deadline (a firewalled port must not hang the compiler). */
+static int connect_tcp(agent_ctx *c, const nc_target *t) {
+  const char *addr = t->agent_address;
+  const char *colon = strrchr(addr, ':');
+  if (!colon || !colon[1])
+    return nc_fail("%s: agent address '%s' must be HOST:PORT", t->path, addr);
+  char host[256];
+  size_t hl = (size_t)(colon - addr);
+  if (hl >= sizeof host) hl = sizeof host - 1;
+  memcpy(host, addr, hl);
+  host[hl] = 0;
+  if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+    memmove(host, host + 1, hl - 2);
+    host[hl - 2] = 0;
+  }
+  struct addrinfo hints, *ai = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int gr = getaddrinfo(host, colon + 1, &hints, &ai);
+  if (gr) return nc_fail("%s: cannot resolve '%s': %s", c->where, addr, gai_strerror(gr));
+  int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+  if (fd < 0) {
+    freeaddrinfo(ai);
+    return nc_fail("%s: socket: %s", c->where, strerror(errno));
+  }
+  set_cloexec(fd);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+  freeaddrinfo(ai);
+  int err = rc ? errno : 0;
+  if (rc && errno == EINPROGRESS) {
+    struct pollfd pf = {fd, POLLOUT, 0};
+    int pr = poll(&pf, 1, (int)(c->timeout_s * 1000));
+    socklen_t el = sizeof err;
+    if (pr == 0) err = ETIMEDOUT;
+    else if (pr < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el)) err = errno;
+  }
+  if (err) {
+    close(fd);
+    return nc_fail("%s: cannot connect: %s (is `neuroc-agent --listen %s` running?)", c->where,
+                   strerror(err), colon + 1);
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  c->rfd = c->wfd = fd;
+  return 0;
+}
+
+/* ---------------- the connection ends ---------------- */
+
+/* Why the agent is gone, for a message ending in "while DOING". */
+static int agent_gone(agent_ctx *c, const char *doing) {
+  c->dead = 1;
+  if (c->pid > 0) {
+    int ws = 0;
+    pid_t r = 0;
+    /* the pipe closes a moment before the process is reapable */
+    for (int i = 0; i < 200 && (r = waitpid(c->pid, &ws, WNOHANG)) == 0; i++) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    if (r == c->pid) {
+      c->pid = 0;
+      if (WIFSIGNALED(ws))
+        return nc_fail("%s was killed by signal %d (%s) while %s", c->where, WTERMSIG(ws),
+                       strsignal(WTERMSIG(ws)), doing);
+      if (WIFEXITED(ws) && WEXITSTATUS(ws) == 127)
+        return nc_fail("%s could not be started (exit status 127: command not found?) while %s",
+                       c->where, doing);
+      return nc_fail("%s exited with status %d while %s", c->where,
+                     WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, doing);
+    }
+  }
+  return nc_fail("%s closed the connection while %s", c->where, doing);
+}
+
+static void kill_agent(agent_ctx *c) {
+  if (c->pid <= 0) return;
+  kill(-c->pid, SIGKILL);
+  kill(c->pid, SIGKILL);
+  while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  c->pid = 0;
+}
+
+/* ---------------- frames ---------------- */
+
+/* Write everything; SIGPIPE is held back so a dead agent is an error return. */
+static int write_all(int fd, const uint8_t *p, size_t n) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_set, &old);
+  int rc = 0;
+  while (n) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      rc = -1;
+      break;
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+  if (rc) {
+    /* swallow the SIGPIPE this write raised, if it did */
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) > 0) {
+    }
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return rc;
+}
+
+static int send_request(agent_ctx *c, Neuroc__Agent__Request *q, const char *doing) {
+  size_t n = neuroc__agent__request__get_packed_size(q);
+  uint8_t *buf = nc_xmalloc(NC_FRAME_HEADER + n);
+  nc_frame_header(buf, (uint32_t)n);
+  neuroc__agent__request__pack(q, buf + NC_FRAME_HEADER);
+  int rc = write_all(c->wfd, buf, NC_FRAME_HEADER + n);
+  free(buf);
+  return rc ? agent_gone(c, doing) : 0;
+}
+
+/* Printable start of bytes that are not a frame, for the message. */
+static void show_bytes(const uint8_t *p, size_t n, char *out, size_t cap) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && i < 40 && k + 5 < cap; i++)
+    k += (size_t)snprintf(out + k, cap - k, p[i] >= 32 && p[i] < 127 ? "%c" : "\\x%02x", p[i]);
+  out[k] = 0;
+}
+
+/* Wait for the reply to request `id`; NULL with a message on failure. */
+static Reply *recv_reply(agent_ctx *c, uint64_t id, const char *doing) {
+  double deadline = nc_now_seconds() + c->timeout_s;
+  for (;;) {
+    nc_frame f = nc_frame_next(c->in.data, c->in.len, NC_FRAME_MAX_DEFAULT);
+    if (f.status == NC_FRAME_GARBAGE || f.status == NC_FRAME_OVERSIZED) {
+      char shown[256];
+      show_bytes(c->in.data, c->in.len, shown, sizeof shown);
+      c->dead = 1;
+      kill_agent(c);
+      nc_fail("%s answered with bytes that are not a protocol frame while %s: '%s' (is "
+              "something else writing to its output, e.g. a login banner?)",
+              c->where, doing, shown);
+      return NULL;
+    }
+    if (f.status == NC_FRAME_OK) {
+      Reply *r = neuroc__agent__reply__unpack(NULL, f.payload_len, c->in.data + NC_FRAME_HEADER);
+      nc_bytes_drop_front(&c->in, f.skip);
+      if (!r) {
+        c->dead = 1;
+        nc_fail("%s sent a frame that is not a Reply message while %s", c->where, doing);
+        return NULL;
+      }
+      if (r->id == id || (r->id == 0 && r->body_case == NEUROC__AGENT__REPLY__BODY_ERROR))
+        return r;
+      neuroc__agent__reply__free_unpacked(r, NULL); /* a stale reply: skip it */
+      continue;
+    }
+    double left = deadline - nc_now_seconds();
+    if (left <= 0) {
+      kill_agent(c);
+      c->dead = 1;
+      nc_fail("%s did not answer within %g s while %s (agent: timeout_s in %s)", c->where,
+              c->timeout_s, doing, c->spec);
+      return NULL;
+    }
+    struct pollfd pf = {c->rfd, POLLIN, 0};
+    int pr = poll(&pf, 1, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) continue;
+    if (nc_bytes_reserve(&c->in, 1 << 16)) {
+      nc_fail("%s: out of memory reading a reply", c->where);
+      return NULL;
+    }
+    ssize_t k = read(c->rfd, c->in.data + c->in.len, 1 << 16);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      agent_gone(c, doing);
+      return NULL;
+    }
+    c->in.len += (size_t)k;
+  }
+}
+
+static int reply_error(agent_ctx *c, const Reply *r, const char *doing) {
+  const Neuroc__Agent__Error *e = r->error;
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value(&neuroc__agent__error_code__descriptor, e->code);
+  return nc_fail("%s refused while %s: %s (%s)", c->where, doing, e->message,
+                 v ? v->name : "unknown code");
+}
+
+/* ---------------- handshake ---------------- */
+
+static int handshake(agent_ctx *c) {
+  const char *doing = "handshaking";
+  Neuroc__Agent__Hello h = NEUROC__AGENT__HELLO__INIT;
+  h.protocol_version = NC_AGENT_PROTOCOL_VERSION;
+  h.client = "neuroc " NEUROC_VERSION;
+  Neuroc__Agent__Request q = NEUROC__AGENT__REQUEST__INIT;
+  q.id = ++c->next_id;
+  q.body_case = NEUROC__AGENT__REQUEST__BODY_HELLO;
+  q.hello = &h;
+  if (send_request(c, &q, doing)) return -1;
+  Reply *r = recv_reply(c, q.id, doing);
+  if (!r) return -1;
+  int rc = 0;
+  if (r->body_case == NEUROC__AGENT__REPLY__BODY_ERROR) {
+    rc = reply_error(c, r, doing);
+  } else if (r->body_case != NEUROC__AGENT__REPLY__BODY_HELLO) {
+    rc = nc_fail("%s answered Hello with something else", c->where);
+  } else if (r->hello->protocol_version != NC_AGENT_PROTOCOL_VERSION) {
+    rc = nc_fail("%s speaks protocol version %u, this compiler version %u", c->where,
+                 (unsigned)r->hello->protocol_version, NC_AGENT_PROTOCOL_VERSION);
+  } else if (strcmp(r->hello->library_version, nc_runtime_version()) != 0) {
+    rc = nc_fail("%s runs routine library %s but this compiler emits code for %s: build the "
+                 "agent from the same source as the compiler",
+                 c->where, r->hello->library_version, nc_runtime_version());
+  } else {
+    c->fingerprint = nc_xstrdup(r->hello->fingerprint);
+    c->library_version = nc_xstrdup(r->hello->library_version);
+  }
+  neuroc__agent__reply__free_unpacked(r, NULL);
+  return rc;
+}
+
+/* ---------------- measuring ---------------- */
+
+static int fill_tdescs(const nc_tdesc *d, int n, Neuroc__Agent__TensorDesc *w,
+                       Neuroc__Agent__TensorDesc **wp) {
+  for (int i = 0; i < n; i++) {
+    neuroc__agent__tensor_desc__init(&w[i]);
+    w[i].dtype = d[i].dtype;
+    w[i].n_dims = (size_t)(d[i].ndim > 0 ? d[i].ndim : 0);
+    w[i].dims = (int64_t *)d[i].dims;
+    wp[i] = &w[i];
+  }
+  return 0;
+}
+
+static int remote_measure(agent_ctx *c, const nc_routine *r, const nc_args *a,
+                          const void *const *consts, nc_measurement *m) {
+  char desc[160], doing[256];
+  nc_routine_concrete_descriptor(r, nc_measure_key_dtype(a), desc, sizeof desc);
+  snprintf(doing, sizeof doing, "measuring %s", desc);
+  if (c->dead) return nc_fail("%s is gone (an earlier error): cannot go on %s", c->where, doing);
+  if (a->n_in > NC_MEASURE_MAX_IN || a->n_out > NC_MEASURE_MAX_OUT)
+    return nc_fail("%s: %d inputs / %d outputs is over the protocol limits", desc, (int)a->n_in,
+                   (int)a->n_out);
+  Neuroc__Agent__TensorDesc win[NC_MEASURE_MAX_IN], wout[NC_MEASURE_MAX_OUT];
+  Neuroc__Agent__TensorDesc *pin[NC_MEASURE_MAX_IN], *pout[NC_MEASURE_MAX_OUT];
+  protobuf_c_boolean cst[NC_MEASURE_MAX_IN];
+  fill_tdescs(a->in, a->n_in, win, pin);
+  fill_tdescs(a->out, a->n_out, wout, pout);
+  for (int i = 0; i < a->n_in; i++) cst[i] = consts && consts[i];
+  Neuroc__Agent__Measure mq = NEUROC__AGENT__MEASURE__INIT;
+  mq.routine = desc;
+  mq.n_inputs = (size_t)a->n_in;
+  mq.inputs = pin;
+  mq.n_outputs = (size_t)a->n_out;
+  mq.outputs = pout;
+  mq.n_ia = (size_t)a->n_ia;
+  mq.ia = (int64_t *)a->ia;
+  mq.n_fa = (size_t)a->n_fa;
+  mq.fa = (double *)a->fa;
+  mq.n_constant = (size_t)a->n_in;
+  mq.constant = cst;
+  mq.min_ms = c->opts.min_ms;
+  mq.warmup = (uint32_t)c->opts.warmup;
+  Neuroc__Agent__Request q = NEUROC__AGENT__REQUEST__INIT;
+  q.id = ++c->next_id;
+  q.body_case = NEUROC__AGENT__REQUEST__BODY_MEASURE;
+  q.measure = &mq;
+  if (send_request(c, &q, doing)) return -1;
+  Reply *rep = recv_reply(c, q.id, doing);
+  if (!rep) return -1;
+  int rc = 0;
+  if (rep->body_case == NEUROC__AGENT__REPLY__BODY_ERROR) {
+    rc = reply_error(c, rep, doing);
+  } else if (rep->body_case != NEUROC__AGENT__REPLY__BODY_MEASURE) {
+    rc = nc_fail("%s answered Measure with something else while %s", c->where, doing);
+  } else {
+    memset(m, 0, sizeof *m);
+    m->median_ms = rep->measure->median_ms;
+    m->spread = rep->measure->spread;
+    m->samples = (int)rep->measure->samples;
+    m->remeasured = rep->measure->remeasured;
+    m->first_spread = rep->measure->first_spread;
+  }
+  neuroc__agent__reply__free_unpacked(rep, NULL);
+  return rc;
+}
+
+static int agent_measure(nc_cost_source *s, const nc_routine *r, const nc_args *a,
+                         const void *const *consts, double *ms, double *spread) {
+  agent_ctx *c = s->ctx;
+  char *key = nc_cost_key(r, a);
+  nc_measurement m;
+  if (nc_cost_cache_get(c->cache, key, &m)) {
+    free(key);
+    s->cached++;
+  } else {
+    if (remote_measure(c, r, a, consts, &m)) {
+      free(key);
+      return -1;
+    }
+    nc_cost_cache_put(c->cache, key, &m);
+    s->measured++;
+    c->head.remeasured += m.remeasured;
+  }
+  c->head.last = m;
+  *ms = m.median_ms;
+  *spread = m.spread;
+  return 0;
+}
+
+/* ---------------- lifetime ---------------- */
+
+/* Ask a live agent to end, then make sure the spawned process is reaped. */
+static void close_agent(agent_ctx *c) {
+  if (!c->dead && c->wfd >= 0) {
+    Neuroc__Agent__Shutdown sd = NEUROC__AGENT__SHUTDOWN__INIT;
+    Neuroc__Agent__Request q = NEUROC__AGENT__REQUEST__INIT;
+    q.id = ++c->next_id;
+    q.body_case = NEUROC__AGENT__REQUEST__BODY_SHUTDOWN;
+    q.shutdown = &sd;
+    double saved = c->timeout_s;
+    c->timeout_s = 2;
+    if (send_request(c, &q, "shutting down") == 0) {
+      Reply *r = recv_reply(c, q.id, "shutting down");
+      if (r) neuroc__agent__reply__free_unpacked(r, NULL);
+    }
+    c->timeout_s = saved;
+  }
+  if (c->wfd >= 0 && c->wfd != c->rfd) close(c->wfd);
+  if (c->rfd >= 0) close(c->rfd);
+  c->rfd = c->wfd = -1;
+  if (c->pid > 0) {
+    int ws;
+    pid_t r = 0;
+    for (int i = 0; i < 200 && (r = waitpid(c->pid, &ws, WNOHANG)) == 0; i++) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    if (r == c->pid) c->pid = 0;
+    else kill_agent(c);
+  }
+}
+
+static void agent_destroy(nc_cost_source *s) {
+  agent_ctx *c = s->ctx;
+  close_agent(c);
+  nc_cost_cache_free(c->cache);
+  nc_bytes_free(&c->in);
+  free(c->where);
+  free(c->fingerprint);
+  free(c->library_version);
+  free(c);
+  free(s);
+}
+
+nc_cost_source *nc_cost_agent_new(const nc_target *t) {
+  if (!t || !t->agent_transport) {
+    nc_fail("no agent configured");
+    return NULL;
+  }
+  int tcp = strcmp(t->agent_transport, "tcp") == 0;
+  if (!tcp && strcmp(t->agent_transport, "stdio") != 0) {
+    nc_fail("%s: agent transport '%s' is not an agent (stdio or tcp)", t->path,
+            t->agent_transport);
+    return NULL;
+  }
+  if (!(tcp ? t->agent_address : t->agent_command)) {
+    nc_fail("%s: agent transport '%s' needs '%s'", t->path, t->agent_transport,
+            tcp ? "address" : "command");
+    return NULL;
+  }
+  agent_ctx *c = nc_xcalloc(1, sizeof *c);
+  c->head.destroy = agent_destroy;
+  c->rfd = c->wfd = -1;
+  c->spec = t->path;
+  c->timeout_s = t->agent_timeout_s > 0 ? t->agent_timeout_s : 120;
+  c->opts.min_ms = t->profile_min_ms;
+  c->opts.warmup = t->profile_warmup;
+  size_t wl = strlen(tcp ? t->agent_address : t->agent_command) + 32;
+  c->where = nc_xmalloc(wl);
+  snprintf(c->where, wl, tcp ? "agent at %s" : "agent '%s'",
+           tcp ? t->agent_address : t->agent_command);
+  nc_cost_source *s = nc_xcalloc(1, sizeof *s);
+  s->ctx = c;
+  s->name = tcp ? "agent-tcp" : "agent-stdio";
+  s->measure = agent_measure;
+  c->cache = nc_cost_cache_new();
+  if ((tcp ? connect_tcp(c, t) : spawn_stdio(c, t)) || handshake(c)) {
+    c->dead = 1;
+    agent_destroy(s);
+    return NULL;
+  }
+  s->fingerprint = c->fingerprint;
+  s->library_version = c->library_version;
+  return s;
+}
