@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang lld
+  libclang-rt-14-dev                     # libFuzzer + sanitizers for the agent's fuzz target
   libprotobuf-c-dev protobuf-c-compiler  # ONNX import (protobuf-c)
   libyaml-dev                            # target specs, plans
   libcriterion-dev                       # unit tests
