@@ -10,7 +10,7 @@
 /* ---- passes.c: lowering + shape inference + constant folding, BN folding,
  * activation fusion, dead-node removal. Returns -1 with a message. ---- */
 typedef struct nc_pass_stats {
-  int folded, bn_folded, act_fused, dead_removed;
+  int folded, noops_removed, bn_folded, act_fused, dead_removed;
 } nc_pass_stats;
 int nc_run_passes(nc_graph *g, nc_pass_stats *st);
 /* Routine arguments of a lowered, live node (arrays owned by the struct). */

@@ -317,6 +317,41 @@ static int fuse_activations(nc_graph *g) {
   return count;
 }
 
+/* --- layers that compute nothing at inference: Identity, Dropout whose mask
+ * nobody reads, Pad by zero everywhere (PyTorch exports such Pads). Their
+ * consumers read the input directly. --- */
+
+static int pads_all_zero(nc_graph *g, nc_node *n) {
+  int64_t pads[2 * NC_MAX_DIMS];
+  const int64_t *attr;
+  int k = g->opset < 11 ? nc_attr_ints(n, "pads", &attr) : nc_const_ints(g, n, 1, pads, 2 * NC_MAX_DIMS);
+  if (k < 0) return 0;
+  for (int i = 0; i < k; i++)
+    if ((g->opset < 11 ? attr[i] : pads[i]) != 0) return 0;
+  return 1;
+}
+
+static int is_noop(nc_graph *g, nc_node *n) {
+  if (n->n_in < 1 || n->in[0] < 0 || n->n_out < 1 || n->out[0] < 0) return 0;
+  if (!strcmp(n->op, "Identity")) return 1;
+  if (!strcmp(n->op, "Dropout"))
+    return n->n_out == 1 || n->out[1] < 0 || nc_tensor_uses(g, n->out[1]) == 0;
+  if (!strcmp(n->op, "Pad")) return pads_all_zero(g, n);
+  return 0;
+}
+
+static int remove_noops(nc_graph *g) {
+  int count = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    nc_node *n = &g->nodes[i];
+    if (n->dead || !is_noop(g, n) || g->tensors[n->out[0]].is_output) continue;
+    nc_graph_replace_uses(g, n->out[0], n->in[0]);
+    n->dead = 1;
+    count++;
+  }
+  return count;
+}
+
 /* --- dead layers: no output used by a live layer or the graph --- */
 
 static int remove_dead(nc_graph *g) {
@@ -371,6 +406,7 @@ int nc_run_passes(nc_graph *g, nc_pass_stats *st) {
     if (t->desc.dtype == NC_UNDEF || t->desc.ndim < 0)
       return nc_fail("%s: graph output '%s' is never computed", g->path, t->name);
   }
+  st->noops_removed = remove_noops(g);
   st->bn_folded = fold_batchnorms(g);
   st->act_fused = fuse_activations(g);
   st->dead_removed = remove_dead(g);

@@ -51,6 +51,21 @@ static int layouts_fit(const nc_graph *g, const nc_routine *r, const nc_node_arg
   return 1;
 }
 
+/* A constant operand reaches a routine as plain (NCHW) bytes unless the
+ * routine packs it. For a rank-4 constant with spatial extent that is not
+ * the layout a non-plain routine expects ([1,C,1,1] is: its bytes are the
+ * same in every layout, blocked ones when C fills whole blocks). */
+static int constants_fit(const nc_graph *g, const nc_routine *r, const nc_node_args *na) {
+  if (r->in_layout == NC_LAYOUT_NCHW) return 1;
+  for (int i = 0; i < na->a.n_in; i++) {
+    int t = na->in_tensor[i];
+    if (t < 0 || is_activation(g, t) || na->in[i].ndim != 4) continue;
+    if (r->packed_bytes && r->packed_bytes(&na->a, i) > 0) continue;
+    if (na->in[i].dims[0] * na->in[i].dims[2] * na->in[i].dims[3] > 1) return 0;
+  }
+  return 1;
+}
+
 /* A routine that packs an input at compile time needs that input constant. */
 static int packing_fits(const nc_graph *g, const nc_routine *r, const nc_node_args *na) {
   if (!r->packed_bytes) return 1;
@@ -95,7 +110,9 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
     const nc_routine *r = &t[i];
     if (strcmp(r->layer, n->op) != 0 || !(r->dtypes & NC_DT(dt)) || !isa_allowed(o, r)) continue;
     if (r->applies && !r->applies(&ls->na.a)) continue;
-    if (!layouts_fit(g, r, &ls->na) || !packing_fits(g, r, &ls->na)) continue;
+    if (!layouts_fit(g, r, &ls->na) || !packing_fits(g, r, &ls->na) ||
+        !constants_fit(g, r, &ls->na))
+      continue;
     nc_cand *c = &ls->cands[ls->n_cands++];
     c->r = r;
     nc_routine_concrete_descriptor(r, dt, c->desc, sizeof c->desc);

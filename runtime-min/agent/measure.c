@@ -188,6 +188,15 @@ static int fill_input(const nc_routine *r, const nc_args *a, int i, const void *
   return NC_MEASURE_OK;
 }
 
+/* Zeroed memory aligned like the emitted arena (64 bytes), so SIMD routines
+ * are timed on the alignment they will run with. */
+static void *zalloc64(size_t n) {
+  size_t rounded = (n + 63) / 64 * 64;
+  void *p = aligned_alloc(64, rounded ? rounded : 64);
+  if (p) memset(p, 0, rounded ? rounded : 64);
+  return p;
+}
+
 /* Allocates (and fills, packs) everything one call needs, within the limit. */
 static int make_buffers(const nc_routine *r, const nc_args *a, const void *const *consts,
                         const uint8_t *is_const, uint64_t limit, buffers *b, char *err,
@@ -218,7 +227,7 @@ static int make_buffers(const nc_routine *r, const nc_args *a, const void *const
   for (int i = 0; i < a->n_in; i++) {
     if (a->in[i].dtype == NC_UNDEF) continue;
     size_t want = packed[i] > in_bytes[i] ? packed[i] : in_bytes[i];
-    b->in[i] = calloc(1, want + 64);
+    b->in[i] = zalloc64(want + 64);
     if (!b->in[i]) return fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for input %d", i);
     if ((rc = fill_input(r, a, i, consts ? consts[i] : NULL, is_const && is_const[i], in_bytes[i],
                          packed[i], b->in[i], &seed, err, errn)))
@@ -226,10 +235,10 @@ static int make_buffers(const nc_routine *r, const nc_args *a, const void *const
   }
   for (int i = 0; i < a->n_out; i++) {
     if (a->out[i].dtype == NC_UNDEF) continue;
-    b->out[i] = calloc(1, out_bytes[i] + 64);
+    b->out[i] = zalloc64(out_bytes[i] + 64);
     if (!b->out[i]) return fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for output %d", i);
   }
-  if (sb && !(b->scratch = calloc(1, sb)))
+  if (sb && !(b->scratch = zalloc64(sb)))
     return fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for %zu bytes of scratch", sb);
   return NC_MEASURE_OK;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "neuroc/routines.h"
+#include "rt_source_hash.h"
 #include "table_families.h"
 
 #define NC_MAX_ROUTINES 2048
@@ -81,7 +82,8 @@ const char *nc_runtime_version(void) {
   for (int i = 0; i < table_len; i++)
     for (int k = 0; k < 2; k++)
       for (const char *c = k ? t[i].symbol : t[i].descriptor; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
-  snprintf(version, sizeof version, "%s+%08x", NEUROC_VERSION, (unsigned)h);
+  /* table hash + source hash: a changed routine body changes the version too */
+  snprintf(version, sizeof version, "%s+%08x.%s", NEUROC_VERSION, (unsigned)h, NEUROC_RT_SOURCE_HASH);
   return version;
 }
 

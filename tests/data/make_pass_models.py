@@ -81,3 +81,13 @@ save([
     helper.make_node("Neg", ["a"], ["n"], name="neg"),
 ], [vi("x", [4, 3])], [vi("x", [4, 3]), vi("shp", [2], I64), vi("n", [2, 3]), vi("n", [2, 3])],
     [], "outputs_edge.onnx")
+
+# 6. Layers that compute nothing at inference: Identity, a Pad by zero (as
+#    PyTorch exports before pools), Dropout without a mask.
+save([
+    helper.make_node("Identity", ["x"], ["i"], name="ident"),
+    helper.make_node("Pad", ["i", "zeros"], ["p"], name="pad0", mode="constant"),
+    helper.make_node("Dropout", ["p"], ["d"], name="drop"),
+    helper.make_node("Relu", ["d"], ["y"], name="relu"),
+], [vi("x", [1, 2, 3, 3])], [vi("y", None)],
+    [const("zeros", np.zeros(8, np.int64))], "noops.onnx")

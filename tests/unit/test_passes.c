@@ -135,3 +135,14 @@ Test(passes, unsupported_op_names_node_and_op) {
   cr_assert(strstr(nc_err_msg(), "unsupported op 'Frobnicate'"), "%s", nc_err_msg());
   nc_graph_free(g);
 }
+
+Test(passes, noop_layers_are_removed) {
+  nc_graph *g = load(DATA "noops.onnx");
+  nc_pass_stats st;
+  cr_assert_eq(nc_run_passes(g, &st), 0, "%s", nc_err_msg());
+  const char *ops[8];
+  cr_assert_eq(live_nodes(g, ops, 8), 1, "only Relu should remain");
+  cr_assert_str_eq(ops[0], "Relu");
+  cr_assert_eq(st.noops_removed, 3);
+  nc_graph_free(g);
+}

@@ -21,8 +21,9 @@ typedef enum nc_layout {
 
 /* Bytes a tensor occupies in a layout (blocked layouts round C up). */
 size_t nc_layout_bytes(const nc_tdesc *d, int layout);
-/* Version of the routine library: release + a hash of the routine table, so
- * any change to the table changes it (profile DB entries key on it). */
+/* Version of the routine library: release + a hash of the routine table + a
+ * hash of the routine sources, so any change to a routine changes it
+ * (profile DB entries and plans key on it). */
 const char *nc_runtime_version(void);
 
 /* Bit for dtype d in nc_routine.dtypes. */
