@@ -706,17 +706,18 @@ static int cmd_routines(int markdown) {
            "# Routine table\n\n%d routines. Flags: ref = portable reference (used for "
            "constant folding), act = fused activation, inplace = may write over input 0, "
            "alias = output is input 0's bytes, pack = packs weights at compile time, "
-           "scratch = needs scratch memory.\n\n"
+           "scratch = needs scratch memory, approx = numerically looser than a direct sum "
+           "(used only with `approximate: true` in the target spec).\n\n"
            "| layer | descriptor | C symbol | dtypes | in -> out | flags |\n"
            "|---|---|---|---|---|---|\n", n);
   for (int i = 0; i < n; i++) {
     const nc_routine *r = &t[i];
     char dts[128], flags[128];
     dtype_list(r->dtypes, dts, sizeof dts);
-    snprintf(flags, sizeof flags, "%s%s%s%s%s%s", r->flags & NC_RF_REFERENCE ? "ref " : "",
+    snprintf(flags, sizeof flags, "%s%s%s%s%s%s%s", r->flags & NC_RF_REFERENCE ? "ref " : "",
              r->flags & NC_RF_ACT ? "act " : "", r->flags & NC_RF_INPLACE ? "inplace " : "",
              r->flags & NC_RF_ALIAS ? "alias " : "", r->pack ? "pack " : "",
-             r->scratch_bytes ? "scratch " : "");
+             r->scratch_bytes ? "scratch " : "", r->flags & NC_RF_APPROX ? "approx " : "");
     if (markdown)
       printf("| %s | `%s` | `%s` | %s | %s -> %s | %s |\n", r->layer, r->descriptor, r->symbol, dts,
              nc_layout_name(r->in_layout), nc_layout_name(r->out_layout), flags);

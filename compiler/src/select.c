@@ -109,6 +109,7 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
   for (int i = 0; i < cnt; i++) {
     const nc_routine *r = &t[i];
     if (strcmp(r->layer, n->op) != 0 || !(r->dtypes & NC_DT(dt)) || !isa_allowed(o, r)) continue;
+    if ((r->flags & NC_RF_APPROX) && !(o->target && o->target->approximate)) continue;
     if (r->applies && !r->applies(&ls->na.a)) continue;
     if (!layouts_fit(g, r, &ls->na) || !packing_fits(g, r, &ls->na) ||
         !constants_fit(g, r, &ls->na))

@@ -19,7 +19,7 @@ typedef struct spec {
 
 static const char *const top_keys[] = {"name",    "device", "arch", "cc",        "cflags",
                                        "ldflags", "isa",    "run",  "alignment", "profile",
-                                       "agent"};
+                                       "agent",   "approximate"};
 static const char *const profile_keys[] = {"min_ms", "warmup"};
 static const char *const agent_keys[] = {"transport", "command", "address", "timeout_s"};
 
@@ -109,6 +109,15 @@ static int want_int(spec *s, const char *key, const yaml_node_t *v, long long lo
                    key, lo, hi, x);
   *dst = x;
   return 0;
+}
+
+static int want_bool(spec *s, const char *key, const yaml_node_t *v, int *dst) {
+  const char *txt = v->type == YAML_SCALAR_NODE ? scalar(v) : "";
+  if (strcmp(txt, "true") == 0 || strcmp(txt, "false") == 0) {
+    *dst = txt[0] == 't';
+    return 0;
+  }
+  return nc_fail("%s:%d: '%s' must be true or false, got '%s'", s->path, line_of(v), key, txt);
 }
 
 static int want_number(spec *s, const char *key, const yaml_node_t *v, double *dst) {
@@ -207,6 +216,7 @@ static int top_key(spec *s, const char *key, const yaml_node_t *v) {
   if (strcmp(key, "profile") == 0)
     return walk_mapping(s, v, "'profile'", profile_keys,
                         sizeof profile_keys / sizeof profile_keys[0], profile_key);
+  if (strcmp(key, "approximate") == 0) return want_bool(s, key, v, &t->approximate);
   if (strcmp(key, "alignment") == 0) {
     long long a = 0;
     if (want_int(s, key, v, 1, 1 << 20, &a)) return -1;

@@ -13,6 +13,9 @@ typedef struct nc_target {
   char *isa;       /* ISAs the emitted code may use: "c99 avx2 ...", or "native" */
   char *run;       /* command prefix to execute a built binary ("" = run directly) */
   int alignment;   /* arena / weight alignment in bytes (default 64) */
+  /* Allow routines flagged NC_RF_APPROX (numerically looser than a direct
+   * sum, e.g. Winograd); default false. */
+  int approximate;
   /* Local profiler settings */
   double profile_min_ms; /* minimum measuring time per candidate (default 2) */
   int profile_warmup;    /* warm-up runs (default 1) */

@@ -11,7 +11,7 @@
 #define WINO_ENTRY(mo, isa)                                                              \
   {"Conv", "cpu:f32:nchw/conv-winograd" #mo "3/" #isa,                                   \
    "nc_conv_winograd" #mo "3_f32_nchw_" #isa, nc_conv_winograd##mo##3_f32_nchw_##isa,    \
-   NC_DT(NC_F32), NC_LAYOUT_NCHW, NC_LAYOUT_NCHW, NC_RF_ACT, nc_wino_applies,            \
+   NC_DT(NC_F32), NC_LAYOUT_NCHW, NC_LAYOUT_NCHW, NC_RF_ACT | NC_RF_APPROX, nc_wino_applies,            \
    nc_conv_winograd##mo##3_f32_nchw_##isa##_scratch,                                      \
    nc_conv_winograd##mo##3_f32_nchw_##isa##_packed_bytes,                                 \
    nc_conv_winograd##mo##3_f32_nchw_##isa##_pack}

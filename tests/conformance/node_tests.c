@@ -464,8 +464,11 @@ static int has_op(const char *ops, const char *op) {
 
 /* Force every non-reference routine, one at a time, on the tests of its
  * layer that pass with free choice: each must pass them too. */
-static int check_each_routine(opts *o, const nc_target *tgt, char **names, int n,
+static int check_each_routine(opts *o, nc_target *tgt, char **names, int n,
                               const result *base) {
+  /* every routine is forced, the approximate ones (Winograd) included */
+  int approximate = tgt->approximate;
+  tgt->approximate = 1;
   const nc_routine *t = nc_routine_table();
   int nr = nc_routine_count(), bad = 0;
   int *tests = nc_xmalloc(sizeof(int) * (size_t)(n + 1));
@@ -497,6 +500,7 @@ static int check_each_routine(opts *o, const nc_target *tgt, char **names, int n
     bad += used - pass;
   }
   o->n_force = 0;
+  tgt->approximate = approximate;
   for (int i = 0; i < n; i++) free(ops[i]);
   free(ops);
   free(tests);

@@ -39,7 +39,11 @@ enum nc_routine_flags {
   NC_RF_INPLACE = 1u << 0, /* output may share the buffer of input 0 */
   NC_RF_ALIAS = 1u << 1,   /* output bytes == input 0 bytes (Reshape...): no work when shared */
   NC_RF_ACT = 1u << 2,     /* honours a fused activation (layer args say where) */
-  NC_RF_REFERENCE = 1u << 3 /* the portable reference for its layer: used for folding */
+  NC_RF_REFERENCE = 1u << 3, /* the portable reference for its layer: used for folding */
+  /* Numerically looser than a direct sum (Winograd's transforms grow the
+   * rounding error with the tile size): chosen only when the target spec
+   * says `approximate: true`. */
+  NC_RF_APPROX = 1u << 4
 };
 
 typedef struct nc_routine {
