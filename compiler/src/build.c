@@ -20,18 +20,6 @@
 /* Seconds a built model may run before it is treated as hung. */
 #define RUN_TIMEOUT_S 600
 
-int nc_write_file(const char *path, const void *data, size_t n) {
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%.4000s.tmp", path);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return nc_fail("%s: cannot write: %s", tmp, strerror(errno));
-  size_t w = n ? fwrite(data, 1, n, f) : 0;
-  if (fclose(f) != 0 || w != n || rename(tmp, path) != 0) {
-    remove(tmp);
-    return nc_fail("%s: write failed: %s", path, strerror(errno));
-  }
-  return 0;
-}
 
 static int read_file(const char *path, void *data, size_t n) {
   FILE *f = fopen(path, "rb");

@@ -3,6 +3,8 @@
 #ifndef NC_COMPILE_H
 #define NC_COMPILE_H
 
+#include <stdio.h>
+
 #include "ir.h"
 #include "neuroc/routines.h"
 #include "target.h"
@@ -172,10 +174,21 @@ int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options 
  * NULL + message on failure. Release with nc_cost_free. */
 nc_cost_source *nc_cost_open(const nc_target *t, const char *db_path);
 
-/* ---- util ---- */
+/* ---- files.c: output directories and atomic files ---- */
 int nc_mkdir_p(const char *dir);
 /* Write a whole file atomically (tmp + rename). */
 int nc_write_file(const char *path, const void *data, size_t n);
+/* A file written through PATH.tmp and renamed into place on commit. */
+typedef struct nc_afile {
+  FILE *f;
+  char path[4096], tmp[4200];
+} nc_afile;
+FILE *nc_afile_open(nc_afile *a, const char *path); /* NULL + nc_fail on error */
+/* Close; rename into place if ok, else (or on a write error) remove the
+ * temporary. Returns 0 or -1 with a message. */
+int nc_afile_commit(nc_afile *a, int ok);
+
+/* ---- util ---- */
 double nc_now_seconds(void);
 /* glob match ('*' and '?') */
 int nc_glob_match(const char *pat, const char *s);
