@@ -58,7 +58,6 @@ static inline int nc_nn_has_out(const nc_args *a, int i) {
   return i < a->n_out && a->out[i].dtype != 0;
 }
 
-#endif
 
 /* Conv / ConvTranspose / pooling geometry with spatial dims right-aligned into
  * three slots (unused leading slots are size 1, stride 1, dilation 1, pad 0),
@@ -80,3 +79,4 @@ void nc_pool_geom_read(const nc_args *a, nc_conv_geom *g);
 /* Output positions o in [lo, hi) for which o*stride - pad + off lands in [0, size). */
 void nc_conv_valid_range(int64_t out, int64_t stride, int64_t pad, int64_t off, int64_t size,
                          int64_t *lo, int64_t *hi);
+#endif

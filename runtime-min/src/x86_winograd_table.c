@@ -6,6 +6,7 @@
  * transformed at compile time (docs/x86-winograd.md). */
 #include "table_families.h"
 #include "x86_winograd.h"
+#include "x86_winograd16c.h"
 
 #if defined(__x86_64__)
 #define WINO_ENTRY(mo, isa)                                                              \
@@ -15,6 +16,14 @@
    nc_conv_winograd##mo##3_f32_nchw_##isa##_scratch,                                      \
    nc_conv_winograd##mo##3_f32_nchw_##isa##_packed_bytes,                                 \
    nc_conv_winograd##mo##3_f32_nchw_##isa##_pack}
+/* NCHW16c in and out (the blocked family's layout), x86_winograd16c.c. */
+#define WINO16_ENTRY(mo)                                                                 \
+  {"Conv", "cpu:f32:nchw16c/conv-winograd" #mo "3/avx512",                               \
+   "nc_conv_winograd" #mo "3_f32_nchw16c_avx512", nc_conv_winograd##mo##3_f32_nchw16c_avx512, \
+   NC_DT(NC_F32), NC_LAYOUT_NCHW16C, NC_LAYOUT_NCHW16C, NC_RF_ACT | NC_RF_APPROX,         \
+   nc_wino16_applies, nc_conv_winograd##mo##3_f32_nchw16c_avx512_scratch,                 \
+   nc_conv_winograd##mo##3_f32_nchw16c_avx512_packed_bytes,                               \
+   nc_conv_winograd##mo##3_f32_nchw16c_avx512_pack}
 #endif
 
 const nc_routine nc_routines_x86_winograd[] = {
@@ -25,6 +34,9 @@ const nc_routine nc_routines_x86_winograd[] = {
     WINO_ENTRY(2, avx2),
     WINO_ENTRY(4, avx2),
     WINO_ENTRY(6, avx2),
+    WINO16_ENTRY(2),
+    WINO16_ENTRY(4),
+    WINO16_ENTRY(6),
 #endif
     {0},
 };
