@@ -228,6 +228,13 @@ static int parse_args(int argc, char **argv, cli *c) {
   return 0;
 }
 
+/* Load the target spec, printing the error (it names FILE:LINE). */
+static nc_target *load_spec(const char *spec) {
+  nc_target *t = nc_target_load(spec);
+  if (!t) fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+  return t;
+}
+
 /* Load a tensor from .npy or ONNX TensorProto .pb. */
 static int load_tensor(const char *path, nc_const *v) {
   size_t n = strlen(path);
@@ -458,11 +465,8 @@ static int cmd_build(const cli *c) {
   if (!c->out_dir) return usage_error("missing -o DIR", u);
   if (check_plan_options(c)) return EXIT_USAGE;
   int is_run = strcmp(c->cmd, "run") == 0;
-  nc_target *t = nc_target_load(c->spec);
-  if (!t) {
-    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
-    return EXIT_INPUT;
-  }
+  nc_target *t = load_spec(c->spec);
+  if (!t) return EXIT_INPUT;
   nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
   char dbbuf[4096];
   nc_tune_options tu = {c->plan ? NULL : db_path(c, dbbuf, sizeof dbbuf), c->plan, NULL,
@@ -527,11 +531,8 @@ static int cmd_profile(const cli *c) {
   if (!c->n_models) return usage_error("missing MODEL.onnx", usage_profile);
   if (!c->spec) return usage_error("missing -t SPEC.yaml", usage_profile);
   if (c->plan || c->out_dir) return usage_error("profile takes neither --plan nor -o", usage_profile);
-  nc_target *t = nc_target_load(c->spec);
-  if (!t) {
-    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
-    return EXIT_INPUT;
-  }
+  nc_target *t = load_spec(c->spec);
+  if (!t) return EXIT_INPUT;
   char dbbuf[4096];
   const char *db = db_path(c, dbbuf, sizeof dbbuf);
   nc_cost_source *cost = nc_cost_open(t, db);
@@ -579,11 +580,8 @@ static int cmd_tune(const cli *c) {
   if (!c->spec) return usage_error("missing -t SPEC.yaml", usage_tune);
   if (!c->out_dir) return usage_error("missing -o DIR", usage_tune);
   if (c->plan) return usage_error("tune writes a plan; it does not take --plan", usage_tune);
-  nc_target *t = nc_target_load(c->spec);
-  if (!t) {
-    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
-    return EXIT_INPUT;
-  }
+  nc_target *t = load_spec(c->spec);
+  if (!t) return EXIT_INPUT;
   nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
   char dbbuf[4096];
   nc_tune_options tu = {db_path(c, dbbuf, sizeof dbbuf), NULL, NULL, NC_STOP_PLAN};
@@ -636,11 +634,8 @@ static int cmd_bench(const cli *c) {
   if (!c->model) return usage_error("missing MODEL.onnx", usage_bench);
   if (!c->spec) return usage_error("missing -t SPEC.yaml", usage_bench);
   if (check_plan_options(c)) return EXIT_USAGE;
-  nc_target *t = nc_target_load(c->spec);
-  if (!t) {
-    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
-    return EXIT_INPUT;
-  }
+  nc_target *t = load_spec(c->spec);
+  if (!t) return EXIT_INPUT;
   char tmp[4096] = "";
   cli cc = *c;
   if (!cc.out_dir) {
