@@ -13,9 +13,12 @@
  * cost is zero whatever its history). This merges states that differ only in
  * history that cannot matter any more.
  *
- * When a step holds more than state_cap states, the cheapest state_cap are
- * kept (beam) and the result is reported as not proven optimal, with a lower
- * bound (see bounded_lower_bound below and docs/dprs.md). */
+ * When a step holds more than state_cap states, the solver restarts: a narrow
+ * beam finds an incumbent total, then the DP reruns dropping every state whose
+ * cost plus the cheapest possible rest exceeds it (exact: such a state cannot
+ * reach the optimum). Only if that pass still overflows are the cheapest
+ * state_cap states kept (beam) and the result reported as not proven
+ * optimal, with a lower bound (see solve_bounded below and docs/dprs.md). */
 #include "dprs.h"
 
 #include <math.h>
@@ -28,6 +31,8 @@
 
 #define DPRS_DEFAULT_CAP 4096
 #define DPRS_EXHAUSTIVE_CAP 1000000.0
+/* Beam width of the pass that finds an incumbent for bound pruning. */
+#define DPRS_INCUMBENT_CAP 32
 /* State entry of one live value: produced format in the high byte, format
  * mask in the low byte; DONE = no future cost can arise from this value. */
 #define ENTRY_DONE 0xFFFFu
@@ -469,6 +474,7 @@ typedef struct solver {
   layout prev, cur;
   int *src_slot; /* per new slot: previous slot, or -(1+output index) */
   int **bp_parent, **bp_choice; /* per layer: back-pointers of kept states */
+  double *rest;                 /* rest[k]: cheapest cost of the layers after k */
   /* first infeasible conversion seen in the current step, for the message */
   int fail_v, fail_from, fail_to;
 } solver;
@@ -564,31 +570,33 @@ static int fail_step(solver *S, const char *where) {
   return nc_fail("DPRS: no feasible routine assignment %s", where);
 }
 
-/* One layer: expand every state of `from` by every choice into `to`. */
+/* One layer: expand every state of `from` by every choice into `to`.
+ * A successor whose cost plus the cheapest possible rest exceeds `limit`
+ * cannot lead to a total within `limit` and is not stored (bound pruning).
+ * Returns -1 when no successor is left (the caller words the message). */
 static int step_layer(solver *S, int k, stateset *from, stateset *to, uint16_t *tmp,
-                      uint16_t *key) {
+                      uint16_t *key, double limit) {
   const dprs_layer *L = &S->p->layers[k];
   layout_next(S, k);
   stateset_reset(to, S->cur.n, from->n * L->n_choices);
   S->fail_v = -1;
   size_t plen = (size_t)from->len;
+  double rest = S->rest[k];
   for (int s = 0; s < from->n; s++) {
     for (int ci = 0; ci < L->n_choices; ci++) {
       const dprs_choice *c = &L->choices[ci];
+      if (from->cost[s] + c->cost + rest > limit) continue;
       memcpy(tmp, from->keys + (size_t)s * plen, plen * 2);
       double a = apply_inputs(S, L, c, tmp);
       if (a < 0) continue;
+      double cost = from->cost[s] + a + c->cost;
+      if (cost + rest > limit) continue;
       build_key(S, c, tmp, key);
-      stateset_put(to, key, from->cost[s] + a + c->cost, s, ci);
+      stateset_put(to, key, cost, s, ci);
     }
   }
   swap_layouts(S);
-  if (to->n == 0) {
-    char where[64];
-    snprintf(where, sizeof where, "at layer %d", k);
-    return fail_step(S, where);
-  }
-  return 0;
+  return to->n == 0 ? -1 : 0;
 }
 
 /* Cost of delivering the sinks from state key; -1 if impossible. */
@@ -635,32 +643,61 @@ static void initial_state(solver *S, stateset *set) {
   free(key);
 }
 
+/* rest[k] = sum over layers after k of their cheapest choice cost: adapters
+ * cost >= 0, so no completion from step k can cost less. */
+static double *remaining_min_costs(const dprs_problem *p) {
+  double *rest = nc_xmalloc(((size_t)p->n_layers + 1) * sizeof(double));
+  double acc = 0.0;
+  for (int k = p->n_layers - 1; k >= 0; k--) {
+    rest[k] = acc;
+    const dprs_layer *L = &p->layers[k];
+    double m = L->choices[0].cost;
+    for (int c = 1; c < L->n_choices; c++)
+      if (L->choices[c].cost < m) m = L->choices[c].cost;
+    acc += m;
+  }
+  return rest;
+}
+
 static void solver_init(solver *S, const dprs_problem *p) {
   int nv = p->n_values, nl = p->n_layers;
   S->p = p;
   adapters_init(&S->ad, p);
   S->slot_of = nc_xmalloc((size_t)nv * sizeof(int) + 1);
-  for (int v = 0; v < nv; v++) S->slot_of[v] = -1;
-  S->next_use = nc_xcalloc((size_t)nv + 1, sizeof(int));
+  S->next_use = nc_xmalloc((size_t)nv * sizeof(int) + 1);
   layout *ls[2] = {&S->prev, &S->cur};
   for (int i = 0; i < 2; i++) {
-    ls[i]->n = 0;
     ls[i]->val = nc_xmalloc((size_t)nv * sizeof(int) + 1);
     ls[i]->want = nc_xmalloc((size_t)nv * sizeof(unsigned) + 1);
   }
   S->src_slot = nc_xmalloc((size_t)nv * sizeof(int) + 1);
   S->bp_parent = nc_xcalloc((size_t)nl + 1, sizeof(int *));
   S->bp_choice = nc_xcalloc((size_t)nl + 1, sizeof(int *));
+  S->rest = remaining_min_costs(p);
+  S->fail_v = -1;
+}
+
+static void free_backpointers(solver *S) {
+  for (int k = 0; k < S->p->n_layers; k++) {
+    free(S->bp_parent[k]);
+    free(S->bp_choice[k]);
+    S->bp_parent[k] = S->bp_choice[k] = NULL;
+  }
+}
+
+/* Forget everything one pass learnt except the adapter cache. */
+static void solver_rewind(solver *S) {
+  for (int v = 0; v < S->p->n_values; v++) S->slot_of[v] = -1, S->next_use[v] = 0;
+  S->prev.n = S->cur.n = 0;
+  free_backpointers(S);
   S->fail_v = -1;
 }
 
 static void solver_free(solver *S) {
-  for (int k = 0; k < S->p->n_layers; k++) {
-    free(S->bp_parent[k]);
-    free(S->bp_choice[k]);
-  }
+  free_backpointers(S);
   free(S->bp_parent);
   free(S->bp_choice);
+  free(S->rest);
   free(S->src_slot);
   free(S->prev.val);
   free(S->prev.want);
@@ -680,22 +717,133 @@ static void keep_backpointers(solver *S, int k, const stateset *set) {
   memcpy(S->bp_choice[k], set->choice, n * sizeof(int));
 }
 
-/* rest[k] = sum over layers after k of their cheapest choice cost: adapters
- * cost >= 0, so no completion from step k can cost less. */
-static double *remaining_min_costs(const dprs_problem *p) {
-  double *rest = nc_xmalloc(((size_t)p->n_layers + 1) * sizeof(double));
-  double acc = 0.0;
-  for (int k = p->n_layers - 1; k >= 0; k--) {
-    rest[k] = acc;
-    const dprs_layer *L = &p->layers[k];
-    double m = L->choices[0].cost;
-    for (int c = 1; c < L->n_choices; c++)
-      if (L->choices[c].cost < m) m = L->choices[c].cost;
-    acc += m;
+/* How one pass of the DP runs. */
+typedef struct pass_cfg {
+  int cap;         /* beam width: most states kept per step */
+  double limit;    /* bound pruning: drop states that cannot end <= limit */
+  int stop_on_cap; /* give up as soon as a step exceeds cap (PASS_CAPPED) */
+} pass_cfg;
+
+enum { PASS_DONE = 0, PASS_CAPPED = 1 };
+
+/* What one pass found. */
+typedef struct pass_out {
+  int *choice; /* NULL if the pass found no complete assignment */
+  double total;
+  int beam;            /* 1 if some step dropped states for the cap */
+  double pruned_bound; /* min over cap-pruned steps of dropped cost + rest */
+  long max_states;     /* largest state set kept after bound pruning */
+  int fail_layer;      /* step that lost every state; -1: the sinks */
+} pass_out;
+
+/* Cheapest sink delivery over the final states; -1 if none is feasible. */
+static int best_final_state(solver *S, const stateset *set, uint16_t *tmp, double *total) {
+  int best = -1;
+  S->fail_v = -1;
+  for (int s = 0; s < set->n; s++) {
+    double a = sink_cost(S, set->keys + (size_t)s * (size_t)set->len, tmp);
+    if (a < 0) continue;
+    double t = set->cost[s] + a;
+    if (best < 0 || t < *total) best = s, *total = t;
   }
-  return rest;
+  return best;
 }
 
+/* Run the DP once over all layers, reusing the sets and scratch keys. It
+ * reports no error itself: the caller decides whether an empty pass means
+ * infeasible or only a lost beam. */
+static int run_pass(solver *S, const pass_cfg *cfg, stateset sets[2], uint16_t *tmp,
+                    uint16_t *key, pass_out *o) {
+  const dprs_problem *p = S->p;
+  memset(o, 0, sizeof *o);
+  o->pruned_bound = INFINITY;
+  o->max_states = 1;
+  solver_rewind(S);
+  stateset *from = &sets[0], *to = &sets[1];
+  initial_state(S, from);
+  for (int k = 0; k < p->n_layers; k++) {
+    if (step_layer(S, k, from, to, tmp, key, cfg->limit)) {
+      o->fail_layer = k;
+      return PASS_DONE;
+    }
+    if (to->n > o->max_states) o->max_states = to->n;
+    if (cfg->stop_on_cap && to->n > cfg->cap) return PASS_CAPPED;
+    double dropped = stateset_prune(to, cfg->cap);
+    if (dropped < INFINITY) {
+      o->beam = 1;
+      if (dropped + S->rest[k] < o->pruned_bound) o->pruned_bound = dropped + S->rest[k];
+    }
+    keep_backpointers(S, k, to);
+    stateset *t = from;
+    from = to;
+    to = t;
+  }
+  int best = best_final_state(S, from, tmp, &o->total);
+  if (best < 0) {
+    o->fail_layer = -1;
+    return PASS_DONE;
+  }
+  o->choice = nc_xmalloc(((size_t)p->n_layers + 1) * sizeof(int));
+  for (int k = p->n_layers - 1, s = best; k >= 0; k--) {
+    o->choice[k] = S->bp_choice[k][s];
+    s = S->bp_parent[k][s];
+  }
+  return PASS_DONE;
+}
+
+/* The message for an exact pass that ended with no assignment. */
+static int fail_exact_pass(solver *S, const pass_out *o) {
+  if (o->fail_layer < 0) return fail_step(S, "at the graph outputs");
+  char where[64];
+  snprintf(where, sizeof where, "at layer %d", o->fail_layer);
+  return fail_step(S, where);
+}
+
+/* Bound pruning compares sums taken in different orders; this slack keeps
+ * rounding from dropping a state whose true bound equals the incumbent. */
+static double limit_above(double total) { return total + 1e-9 * fmax(1.0, fabs(total)); }
+
+static void take_pass(dprs_result *r, pass_out *o) {
+  r->choice = o->choice;
+  r->total = o->total;
+  o->choice = NULL;
+}
+
+/* Over-full problem: a narrow beam gives an incumbent total, then the DP runs
+ * again with the full cap, dropping every state that cannot beat the
+ * incumbent. The result is exact when that pass never needs the cap. */
+static int solve_bounded(solver *S, int cap, long overflow_states, stateset sets[2],
+                         uint16_t *tmp, uint16_t *key, dprs_result *r) {
+  pass_out inc, full;
+  pass_cfg narrow = {cap < DPRS_INCUMBENT_CAP ? cap : DPRS_INCUMBENT_CAP, INFINITY, 0};
+  run_pass(S, &narrow, sets, tmp, key, &inc);
+  pass_cfg bounded = {cap, inc.choice ? limit_above(inc.total) : INFINITY, 0};
+  run_pass(S, &bounded, sets, tmp, key, &full);
+  int rc = 0;
+  if (full.choice && (!inc.choice || full.total <= inc.total))
+    take_pass(r, &full);
+  else if (inc.choice)
+    take_pass(r, &inc);
+  else if (!full.beam) /* nothing was dropped for the cap: truly infeasible */
+    rc = fail_exact_pass(S, &full);
+  else
+    rc = nc_fail("DPRS: no feasible routine assignment found by the bounded search "
+                 "(state cap %d); raise the cap", cap);
+  if (rc == 0) {
+    /* A bound-pruned state cannot reach the optimum (its cost plus the
+     * cheapest rest exceeds a real total), so only the cap-pruned steps of
+     * the bounded pass weaken the proof. */
+    r->lower_bound = full.beam ? fmin(r->total, full.pruned_bound) : r->total;
+    r->exact = !full.beam || r->lower_bound >= r->total;
+    r->max_states = full.max_states > overflow_states ? full.max_states : overflow_states;
+  }
+  free(inc.choice);
+  free(full.choice);
+  return rc;
+}
+
+/* Exact DP with the plain state set while every step fits the cap (plans
+ * as before); on overflow, the bounded two-pass search above. */
 int dprs_solve(const dprs_problem *p, dprs_result *r) {
   memset(r, 0, sizeof *r);
   solver S;
@@ -703,61 +851,26 @@ int dprs_solve(const dprs_problem *p, dprs_result *r) {
   if (structure_build(p, &S.st)) return -1;
   solver_init(&S, p);
   int cap = p->state_cap > 0 ? p->state_cap : DPRS_DEFAULT_CAP;
-  double *rest = remaining_min_costs(p);
   stateset sets[2];
   memset(sets, 0, sizeof sets);
-  stateset *from = &sets[0], *to = &sets[1];
   size_t tmp_len = (size_t)p->n_values + 1;
   uint16_t *tmp = nc_xmalloc(tmp_len * 2), *key = nc_xmalloc(tmp_len * 2);
-  initial_state(&S, from);
-  long max_states = 1;
-  int exact = 1, rc = 0;
-  /* Best bound from pruned branches: a dropped state's cost plus the
-   * cheapest possible rest (see docs/dprs.md for why this is valid). */
-  double pruned_bound = INFINITY;
-  for (int k = 0; k < p->n_layers && rc == 0; k++) {
-    rc = step_layer(&S, k, from, to, tmp, key);
-    if (rc) break;
-    if (to->n > max_states) max_states = to->n;
-    double dropped = stateset_prune(to, cap);
-    if (dropped < INFINITY) {
-      exact = 0;
-      if (dropped + rest[k] < pruned_bound) pruned_bound = dropped + rest[k];
-    }
-    keep_backpointers(&S, k, to);
-    stateset *t = from;
-    from = to;
-    to = t;
+  pass_out plain_out;
+  pass_cfg plain = {cap, INFINITY, 1};
+  int rc = 0;
+  if (run_pass(&S, &plain, sets, tmp, key, &plain_out) == PASS_CAPPED) {
+    rc = solve_bounded(&S, cap, plain_out.max_states, sets, tmp, key, r);
+  } else if (plain_out.choice) {
+    take_pass(r, &plain_out);
+    r->exact = 1;
+    r->lower_bound = r->total;
+    r->max_states = plain_out.max_states;
+  } else {
+    rc = fail_exact_pass(&S, &plain_out);
   }
-  int best = -1;
-  double best_cost = 0.0;
-  if (rc == 0) {
-    S.fail_v = -1;
-    for (int s = 0; s < from->n; s++) {
-      double a = sink_cost(&S, from->keys + (size_t)s * (size_t)from->len, tmp);
-      if (a < 0) continue;
-      double t = from->cost[s] + a;
-      if (best < 0 || t < best_cost) best = s, best_cost = t;
-    }
-    if (best < 0)
-      rc = exact ? fail_step(&S, "at the graph outputs")
-                 : nc_fail("DPRS: no feasible routine assignment found by the bounded search "
-                           "(state cap %d); raise the cap", cap);
-  }
-  if (rc == 0) {
-    r->choice = nc_xmalloc(((size_t)p->n_layers + 1) * sizeof(int));
-    for (int k = p->n_layers - 1, s = best; k >= 0; k--) {
-      r->choice[k] = S.bp_choice[k][s];
-      s = S.bp_parent[k][s];
-    }
-    r->total = best_cost;
-    r->exact = exact;
-    r->lower_bound = exact ? best_cost : fmin(best_cost, pruned_bound);
-    r->max_states = max_states;
-  }
+  free(plain_out.choice);
   free(tmp);
   free(key);
-  free(rest);
   stateset_free(&sets[0]);
   stateset_free(&sets[1]);
   solver_free(&S);

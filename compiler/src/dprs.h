@@ -41,8 +41,9 @@ typedef struct dprs_problem {
    * return means no adapter exists. */
   double (*adapter_cost)(void *ctx, int value, int from_fmt, int to_fmt);
   void *ctx;
-  /* Most DP states kept per step before falling back to a bounded (beam)
-   * search; 0 = default (4096). */
+  /* Most DP states kept per step; on overflow the solver reruns with bound
+   * pruning (still exact) and beams only if that overflows too;
+   * 0 = default (4096). */
   int state_cap;
 } dprs_problem;
 

@@ -172,9 +172,13 @@ KF void tile_epilogue(const cv_geom *g, float *yo, int64_t n, int64_t ocb) {
 
 /* RW output pixels at row oh from column ow0, NOCB output blocks from ocb:
  * raw sums (bias included) stored to y; the caller applies the activation.
- * `checked` (RW == 1 only) skips kernel columns outside the input. */
+ * `checked` (RW == 1 only) skips kernel columns outside the input. `unit`
+ * (blocked input, stride 1) makes the pixel step and the channel loop
+ * compile-time constants: the RW broadcasts then address x with constant
+ * offsets instead of one register each, which a 12- or 24-wide tile does
+ * not have (the GPRs spill inside the FMA loop). */
 KI void conv_tile(const cv_geom *g, const float *xn, float *yn, int64_t ocb, const int nocb,
-                  int64_t oh, int64_t ow0, const int rw, const int checked) {
+                  int64_t oh, int64_t ow0, const int rw, const int checked, const int unit) {
   vf acc[RW1][4];
   for (int j = 0; j < nocb; j++) {
     vf b0 = g->bias ? V_LOAD(g->bias + (ocb + j) * B) : V_ZERO();
@@ -182,7 +186,8 @@ KI void conv_tile(const cv_geom *g, const float *xn, float *yn, int64_t ocb, con
     for (int r = 0; r < rw; r++) acc[r][j] = b0;
   }
   const int64_t ih0 = oh * g->sh - g->ph, iw0 = ow0 * g->sw - g->pw;
-  const int64_t xstep = g->sw * g->x_pix, wtap = g->icblk * B;
+  const int64_t xstep = unit ? B : g->sw * g->x_pix, icblk = unit ? B : g->icblk;
+  const int64_t x_ic = unit ? 1 : g->x_ic, wtap = icblk * B;
   const float *wo = g->w + ocb * g->w_ocb;
   for (int64_t icb = 0; icb < g->icb_n; icb++) {
     const float *xb = xn + icb * g->x_icb;
@@ -195,11 +200,11 @@ KI void conv_tile(const cv_geom *g, const float *xn, float *yn, int64_t ocb, con
         if (checked && (iw < 0 || iw >= g->iw)) continue;
         const float *xp = xb + ih * g->x_row + iw * g->x_pix;
         const float *wp = wb + (ky * g->kw + kx) * wtap;
-        for (int64_t ic = 0; ic < g->icblk; ic++) {
+        for (int64_t ic = 0; ic < icblk; ic++) {
           vf wv[4];
 #pragma GCC unroll 4
           for (int j = 0; j < nocb; j++) wv[j] = V_LOAD(wp + j * g->w_ocb + ic * B);
-          const float *xi = xp + ic * g->x_ic;
+          const float *xi = xp + ic * x_ic;
 #pragma GCC unroll 32
           for (int r = 0; r < rw; r++) {
             const vf xv = V_SET1(xi[r * xstep]);
@@ -229,7 +234,7 @@ KI void conv_tile(const cv_geom *g, const float *xn, float *yn, int64_t ocb, con
 /* Tile widths are compile-time constants so the accumulators live in
  * registers: one specialised tile per (NOCB, RW). */
 #define TILE_CASE(NOCB, R) \
-  case R: conv_tile(g, xn, yn, ocb, NOCB, oh, ow0, R, 0); break;
+  case R: conv_tile(g, xn, yn, ocb, NOCB, oh, ow0, R, 0, UNIT); break;
 #define TILE_CASES_6(N) TILE_CASE(N, 1) TILE_CASE(N, 2) TILE_CASE(N, 3) TILE_CASE(N, 4) \
   TILE_CASE(N, 5) TILE_CASE(N, 6)
 #define TILE_CASES_12(N) TILE_CASES_6(N) TILE_CASE(N, 7) TILE_CASE(N, 8) TILE_CASE(N, 9) \
@@ -237,28 +242,61 @@ KI void conv_tile(const cv_geom *g, const float *xn, float *yn, int64_t ocb, con
 #define TILE_CASES_24(N) TILE_CASES_12(N) TILE_CASE(N, 13) TILE_CASE(N, 14) \
   TILE_CASE(N, 15) TILE_CASE(N, 16) TILE_CASE(N, 17) TILE_CASE(N, 18) TILE_CASE(N, 19) \
   TILE_CASE(N, 20) TILE_CASE(N, 21) TILE_CASE(N, 22) TILE_CASE(N, 23) TILE_CASE(N, 24)
+#if NCB_BITS == 512
+#define TILE_CASES_12_OR_6 TILE_CASES_12
+#define TILE_CASES_24_OR_12 TILE_CASES_24
+#else
+#define TILE_CASES_12_OR_6 TILE_CASES_6
+#define TILE_CASES_24_OR_12 TILE_CASES_12
+#endif
 
-#define TILE_FN(NOCB, CASES)                                                              \
-  KF void conv_tiles_##NOCB(const cv_geom *g, const float *xn, float *yn, int64_t ocb,    \
-                            int64_t oh, int64_t ow0, int rw, int checked) {               \
+/* conv_tiles_N: any stride and input; conv_tiles_N_u: blocked input with
+ * stride 1 (UNIT), the common case. */
+#define TILE_FN(NAME, NOCB, CASES)                                                        \
+  KF void NAME(const cv_geom *g, const float *xn, float *yn, int64_t ocb, int64_t oh,     \
+               int64_t ow0, int rw, int checked) {                                        \
     if (checked) {                                                                        \
-      conv_tile(g, xn, yn, ocb, NOCB, oh, ow0, 1, 1);                                     \
+      conv_tile(g, xn, yn, ocb, NOCB, oh, ow0, 1, 1, UNIT);                               \
       return;                                                                             \
     }                                                                                     \
     switch (rw) { CASES(NOCB) default: break; }                                           \
   }
 
+#define UNIT 0
 #if NCB_BITS == 512
-TILE_FN(4, TILE_CASES_6)
-TILE_FN(2, TILE_CASES_12)
-TILE_FN(1, TILE_CASES_24)
-#else
-TILE_FN(2, TILE_CASES_6)
-TILE_FN(1, TILE_CASES_12)
+TILE_FN(conv_tiles_4, 4, TILE_CASES_6)
 #endif
+TILE_FN(conv_tiles_2, 2, TILE_CASES_12_OR_6)
+TILE_FN(conv_tiles_1, 1, TILE_CASES_24_OR_12)
+#undef UNIT
+#define UNIT 1
+#if NCB_BITS == 512
+TILE_FN(conv_tiles_4_u, 4, TILE_CASES_6)
+#endif
+TILE_FN(conv_tiles_2_u, 2, TILE_CASES_12_OR_6)
+TILE_FN(conv_tiles_1_u, 1, TILE_CASES_24_OR_12)
+#undef UNIT
 
 typedef void (*tiles_fn)(const cv_geom *, const float *, float *, int64_t, int64_t, int64_t,
                          int, int);
+
+/* The widest tile for the output blocks left from ocb; unit-stride
+ * specialisations where the input is blocked and the stride 1. */
+static tiles_fn pick_tiles(const cv_geom *g, int64_t left, int *nocb, int *rwmax) {
+  const int unit = g->x_pix == B && g->x_ic == 1 && g->icblk == B && g->sw == 1;
+#if NCB_BITS == 512
+  if (left >= 4) {
+    *nocb = 4, *rwmax = RW4;
+    return unit ? conv_tiles_4_u : conv_tiles_4;
+  }
+#endif
+  if (left >= 2) {
+    *nocb = 2, *rwmax = RW2;
+    return unit ? conv_tiles_2_u : conv_tiles_2;
+  }
+  *nocb = 1, *rwmax = RW1;
+  return unit ? conv_tiles_1_u : conv_tiles_1;
+}
 
 /* Output columns [lo, hi) whose every kernel column lands inside the input. */
 static void interior_cols(const cv_geom *g, int64_t *lo, int64_t *hi) {
@@ -290,14 +328,8 @@ KF void conv_run(const cv_geom *g, const float *x, float *y, int64_t n) {
     const float *xn = x + img * g->x_img;
     float *yn = y + img * g->y_img;
     for (int64_t ocb = 0; ocb < g->ocb_n;) {
-      const int64_t left = g->ocb_n - ocb;
-      tiles_fn tiles = conv_tiles_1;
-      int nocb = 1, rwmax = RW1;
-#if NCB_BITS == 512
-      if (left >= 4) tiles = conv_tiles_4, nocb = 4, rwmax = RW4;
-      else
-#endif
-      if (left >= 2) tiles = conv_tiles_2, nocb = 2, rwmax = RW2;
+      int nocb, rwmax;
+      tiles_fn tiles = pick_tiles(g, g->ocb_n - ocb, &nocb, &rwmax);
       for (int64_t oh = 0; oh < g->oh; oh++) conv_row(g, xn, yn, ocb, oh, tiles, rwmax, lo, hi);
       ocb += nocb;
     }

@@ -482,3 +482,136 @@ Test(dprs, densenet_like_stays_bounded) {
   free(c);
   free(t);
 }
+
+/* ---------------- bound pruning after an overflow ---------------- */
+
+/* With a cap of 2 or 3 the plain DP overflows on many instances; the solver
+ * then bounds by an incumbent and reruns. Whenever it still claims exactness
+ * the total must be the exhaustive optimum, and that must happen often
+ * enough to show the bounded rerun (not just the plain DP) proves optima. */
+Test(dprs, bound_pruning_keeps_optimum_after_overflow) {
+  rng_state = 0xB0B0CAFE12345678ull;
+  int checked = 0, overflowed = 0, proven = 0;
+  rproblem *q = malloc(sizeof *q);
+  for (int it = 0; it < 20000 && checked < 1500; it++) {
+    random_problem(q);
+    q->p.state_cap = 2 + rnd_int(2);
+    dprs_result rs, rx;
+    nc_err_clear();
+    int ex = dprs_exhaustive(&q->p, &rx);
+    nc_err_clear();
+    if (ex != 0) continue;
+    int es = dprs_solve(&q->p, &rs);
+    nc_err_clear();
+    if (es != 0) {
+      free(rx.choice);
+      continue;
+    }
+    checked++;
+    cr_assert(close_to(dprs_evaluate(&q->p, rs.choice), rs.total), "instance %d", it);
+    cr_assert(rs.total >= rx.total - 1e-9 * fmax(1, rx.total), "instance %d", it);
+    cr_assert(rs.lower_bound <= rx.total + 1e-9 * fmax(1, rx.total), "instance %d", it);
+    if (rs.exact)
+      cr_assert(close_to(rs.total, rx.total), "instance %d: exact %.12g but optimum %.12g", it,
+                rs.total, rx.total);
+    if (rs.max_states > q->p.state_cap) {
+      overflowed++;
+      proven += rs.exact;
+    }
+    free(rs.choice);
+    free(rx.choice);
+  }
+  free(q);
+  cr_log_info("bound pruning: %d checked, %d overflowed the cap, %d of those proven exact",
+              checked, overflowed, proven);
+  cr_expect_geq(checked, 1500);
+  cr_expect_gt(overflowed, 200, "only %d instances overflowed", overflowed);
+  cr_expect_gt(proven, 100, "bound pruning proved only %d overflowed instances", proven);
+}
+
+/* DenseNet-121-shaped graph: stem, four dense blocks of 6/12/24/16 layers
+ * (concat of every earlier feature, scale+ReLU, 1x1 conv, 3x3 conv), three
+ * transitions (concat, scale+ReLU, 1x1 conv, pool) and a head; 4 formats, 8
+ * choices per layer (two per format). Format-0 choices cost 1..2, the others
+ * 2..4, source and sink are in format 0, so the optimum is independently
+ * known: every layer's cheapest choice, no adapter. The plain state set
+ * overflows the cap (each live feature may sit in any format). */
+typedef struct dn_graph {
+  dprs_layer *L;
+  dprs_choice (*c)[8];
+  int nl, nv;
+  double optimum;
+} dn_graph;
+
+static int dn_layer(dn_graph *g, const int *in, int n_in) {
+  dprs_layer *l = &g->L[g->nl];
+  l->n_in = n_in;
+  memcpy(l->in, in, (size_t)n_in * sizeof(int));
+  l->n_out = 1;
+  l->out[0] = g->nv;
+  l->n_choices = 8;
+  double best = INFINITY;
+  for (int j = 0; j < 8; j++) {
+    dprs_choice *ch = &g->c[g->nl][j];
+    int f = j % 4;
+    ch->cost = f == 0 ? 1 + rnd_cost(1) : 2 + rnd_cost(2);
+    for (int i = 0; i < n_in; i++) ch->in_fmt[i] = f;
+    ch->out_fmt[0] = f;
+    if (ch->cost < best) best = ch->cost;
+  }
+  l->choices = g->c[g->nl++];
+  g->optimum += best;
+  return g->nv++;
+}
+
+static int dn_chain(dn_graph *g, int v, int n) {
+  for (int i = 0; i < n; i++) v = dn_layer(g, &v, 1);
+  return v;
+}
+
+static void dn_build(dn_graph *g) {
+  static const int per_block[4] = {6, 12, 24, 16};
+  g->L = calloc(400, sizeof *g->L);
+  g->c = calloc(400, sizeof *g->c);
+  g->nl = 0, g->nv = 1, g->optimum = 0;
+  int x = dn_chain(g, 0, 2); /* stem conv, pool */
+  for (int b = 0; b < 4; b++) {
+    int feats[DPRS_MAX_IO], nfeat = 0;
+    feats[nfeat++] = x;
+    for (int i = 0; i < per_block[b]; i++) {
+      int y = dn_layer(g, feats, nfeat); /* concat */
+      feats[nfeat++] = dn_chain(g, y, 3);  /* scale+ReLU, 1x1 conv, 3x3 conv */
+    }
+    x = dn_layer(g, feats, nfeat);
+    x = dn_chain(g, x, b < 3 ? 3 : 4); /* transition, or the head */
+  }
+}
+
+Test(dprs, densenet121_shaped_is_exact_and_fast) {
+  dn_graph g;
+  rng_state = 121;
+  dn_build(&g);
+  int sv = 0, sf = 0, kv = g.nv - 1, kf = 0;
+  adapter_table t = {.uniform = 0.3};
+  dprs_problem p = {.n_formats = 4, .n_values = g.nv, .n_layers = g.nl, .layers = g.L,
+                    .n_sources = 1, .source_value = &sv, .source_fmt = &sf, .n_sinks = 1,
+                    .sink_value = &kv, .sink_fmt = &kf, .adapter_cost = table_adapter, .ctx = &t};
+  dprs_result a, b;
+  clock_t t0 = clock();
+  cr_assert_eq(dprs_solve(&p, &a), 0, "%s", nc_err_msg());
+  double s = elapsed(t0);
+  cr_log_info("densenet121-shaped: %d layers, max states %ld, exact %d, total %.9g, %.4f s",
+              g.nl, a.max_states, a.exact, a.total, s);
+  cr_expect_gt(a.max_states, 4096, "the plain state set should overflow the default cap");
+  cr_expect_eq(a.exact, 1);
+  cr_expect(close_to(a.total, g.optimum), "dprs %.12g, optimum %.12g", a.total, g.optimum);
+  cr_expect(close_to(a.lower_bound, a.total));
+  cr_expect(close_to(dprs_evaluate(&p, a.choice), a.total));
+  cr_expect_lt(s, 1.0, "DenseNet-121-shaped graph took %.3f s", s);
+  cr_assert_eq(dprs_solve(&p, &b), 0);
+  cr_expect_eq(memcmp(a.choice, b.choice, (size_t)g.nl * sizeof(int)), 0, "not deterministic");
+  free(a.choice);
+  free(b.choice);
+  free(g.L);
+  free(g.c);
+}
