@@ -10,14 +10,8 @@
 
 /* ---------------- Gemm ---------------- */
 
-typedef struct gemm_dims {
-  int64_t m, n, k;
-  int64_t a_rs, a_cs, b_rs, b_cs; /* element (i,p) of A at i*a_rs + p*a_cs, same for B */
-  int64_t c_rs, c_cs;             /* C broadcast strides (0 on broadcast dims) */
-} gemm_dims;
-
-static gemm_dims gemm_dims_of(const nc_args *a) {
-  gemm_dims d;
+nc_gemm_dims nc_gemm_dims_of(const nc_args *a) {
+  nc_gemm_dims d;
   const nc_tdesc *A = &a->in[0], *B = &a->in[1];
   int ta = (int)nc_nn_ia(a, NC_GEMM_IA_TRANS_A, 0), tb = (int)nc_nn_ia(a, NC_GEMM_IA_TRANS_B, 0);
   d.m = ta ? A->dims[1] : A->dims[0];
@@ -38,10 +32,11 @@ static gemm_dims gemm_dims_of(const nc_args *a) {
   return d;
 }
 
+
 void nc_gemm_ref_f32_nchw_c99(const nc_args *a, const void *const *in, void *const *out,
                               void *scratch) {
   (void)scratch;
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   const float *A = in[0], *B = in[1], *C = nc_nn_has_in(a, 2) ? in[2] : NULL;
   float *Y = out[0];
   const double alpha = nc_nn_fa(a, NC_GEMM_FA_ALPHA, 1.0), beta = nc_nn_fa(a, NC_GEMM_FA_BETA, 1.0);
@@ -59,25 +54,25 @@ void nc_gemm_ref_f32_nchw_c99(const nc_args *a, const void *const *in, void *con
 }
 
 size_t nc_gemm_packed_scratch(const nc_args *a) {
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   return nc_sgemm_packed_a_floats(d.m, d.k) * sizeof(float);
 }
 
 size_t nc_gemm_packed_packed_bytes(const nc_args *a, int idx) {
   if (idx != 1) return 0;
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   return nc_sgemm_packed_b_floats(d.k, d.n) * sizeof(float);
 }
 
 void nc_gemm_packed_pack(const nc_args *a, int idx, const void *src, void *dst) {
   if (idx != 1) return;
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   nc_sgemm_pack_b(d.k, d.n, src, d.b_rs, d.b_cs, dst);
 }
 
 void nc_gemm_packed_f32_nchw_c99(const nc_args *a, const void *const *in, void *const *out,
                                  void *scratch) {
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   const float *A = in[0], *Bp = in[1], *C = nc_nn_has_in(a, 2) ? in[2] : NULL;
   float *Y = out[0], *ap = scratch;
   const float alpha = (float)nc_nn_fa(a, NC_GEMM_FA_ALPHA, 1.0);

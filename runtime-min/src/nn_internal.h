@@ -79,4 +79,13 @@ void nc_pool_geom_read(const nc_args *a, nc_conv_geom *g);
 /* Output positions o in [lo, hi) for which o*stride - pad + off lands in [0, size). */
 void nc_conv_valid_range(int64_t out, int64_t stride, int64_t pad, int64_t off, int64_t size,
                          int64_t *lo, int64_t *hi);
+/* Gemm's operand geometry from its args (transA/transB, C broadcast); shared
+ * by the portable and the x86 Gemm routines (gemm_layers.c). */
+typedef struct nc_gemm_dims {
+  int64_t m, n, k;
+  int64_t a_rs, a_cs, b_rs, b_cs; /* element (i,p) of A at i*a_rs + p*a_cs, same for B */
+  int64_t c_rs, c_cs;             /* C broadcast strides (0 on broadcast dims) */
+} nc_gemm_dims;
+nc_gemm_dims nc_gemm_dims_of(const nc_args *a);
+
 #endif

@@ -260,56 +260,28 @@ static void conv_nhwc(const nc_xgemm_tile *t, const nc_args *a, const void *cons
 
 /* ---------------- Gemm ---------------- */
 
-typedef struct gemm_dims {
-  int64_t m, n, k;
-  int64_t a_rs, a_cs, b_rs, b_cs; /* element (i,p) of A at i*a_rs + p*a_cs, same for B */
-  int64_t c_rs, c_cs;             /* C broadcast strides (0 on broadcast dims) */
-} gemm_dims;
-
-static gemm_dims gemm_dims_of(const nc_args *a) {
-  gemm_dims d;
-  const nc_tdesc *A = &a->in[0], *B = &a->in[1];
-  const int ta = (int)nc_nn_ia(a, NC_GEMM_IA_TRANS_A, 0);
-  const int tb = (int)nc_nn_ia(a, NC_GEMM_IA_TRANS_B, 0);
-  d.m = ta ? A->dims[1] : A->dims[0];
-  d.k = ta ? A->dims[0] : A->dims[1];
-  d.n = tb ? B->dims[0] : B->dims[1];
-  d.a_rs = ta ? 1 : d.k;
-  d.a_cs = ta ? d.m : 1;
-  d.b_rs = tb ? 1 : d.n;
-  d.b_cs = tb ? d.k : 1;
-  d.c_rs = d.c_cs = 0;
-  if (nc_nn_has_in(a, 2)) {
-    const nc_tdesc *C = &a->in[2];
-    const int64_t cm = C->ndim >= 2 ? C->dims[C->ndim - 2] : 1;
-    const int64_t cn = C->ndim >= 1 ? C->dims[C->ndim - 1] : 1;
-    d.c_cs = cn == 1 ? 0 : 1;
-    d.c_rs = cm == 1 ? 0 : cn;
-  }
-  return d;
-}
 
 static size_t gemm_scratch(const nc_xgemm_tile *t, const nc_args *a) {
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   return nc_xgemm_scratch_floats(t, d.m, d.n, d.k, 1, 0) * sizeof(float);
 }
 
 static size_t gemm_packed_bytes(const nc_xgemm_tile *t, const nc_args *a, int idx) {
   if (idx != 1) return 0;
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   return nc_xgemm_packed_b_floats(t->nr, d.k, d.n) * sizeof(float);
 }
 
 static void gemm_pack(const nc_xgemm_tile *t, const nc_args *a, int idx, const void *src,
                       void *dst) {
   if (idx != 1) return;
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   nc_xgemm_pack_b(t->nr, d.k, d.n, src, d.b_rs, d.b_cs, dst);
 }
 
 static void gemm(const nc_xgemm_tile *t, const nc_args *a, const void *const *in,
                  void *const *out, void *scratch) {
-  gemm_dims d = gemm_dims_of(a);
+  nc_gemm_dims d = nc_gemm_dims_of(a);
   const float *A = in[0], *C = nc_nn_has_in(a, 2) ? in[2] : NULL;
   float *Y = out[0];
   const float alpha = (float)nc_nn_fa(a, NC_GEMM_FA_ALPHA, 1.0);

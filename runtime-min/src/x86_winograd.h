@@ -107,4 +107,8 @@ NC_WINO_ROUTINE(nc_conv_winograd43_f32_nchw_avx2)
 NC_WINO_ROUTINE(nc_conv_winograd63_f32_nchw_avx2)
 #undef NC_WINO_ROUTINE
 
+/* u (T x T) = G k G^T for one 3x3 kernel k (G: T x 3, row-major), in double;
+ * shared by the NCHW and NCHW16c weight packing. */
+void nc_wino_transform_kernel(const double *gm, int t, const float *k, double *u);
+
 #endif

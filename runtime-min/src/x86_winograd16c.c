@@ -89,23 +89,6 @@ static size_t w16_packed_bytes(const w16_plan *p) {
          sizeof(float);
 }
 
-/* u (T x T) = G k G^T for one 3x3 kernel k, in double. */
-static void w16_transform_kernel(const double *gm, int t, const float *k, double *u) {
-  double tmp[NC_WINO_MAX_T][3];
-  for (int r = 0; r < t; r++)
-    for (int j = 0; j < 3; j++) {
-      double s = 0.0;
-      for (int i = 0; i < 3; i++) s += gm[r * 3 + i] * (double)k[i * 3 + j];
-      tmp[r][j] = s;
-    }
-  for (int r = 0; r < t; r++)
-    for (int s = 0; s < t; s++) {
-      double v = 0.0;
-      for (int j = 0; j < 3; j++) v += tmp[r][j] * gm[s * 3 + j];
-      u[r * t + s] = v;
-    }
-}
-
 /* ONNX weights [M][C][3][3] -> U[xi][panel][icp][32], zeros past M and C. */
 static void w16_pack_weights(const w16_plan *p, const float *w, float *dst) {
   const int t = p->t, tt = t * t;
@@ -116,7 +99,7 @@ static void w16_pack_weights(const w16_plan *p, const float *w, float *dst) {
   double u[NC_WINO_MAX_T * NC_WINO_MAX_T];
   for (int64_t m = 0; m < p->m; m++)
     for (int64_t c = 0; c < p->c; c++) {
-      w16_transform_kernel(gm, t, w + (m * p->c + c) * 9, u);
+      nc_wino_transform_kernel(gm, t, w + (m * p->c + c) * 9, u);
       const int64_t q = m / NC_W16_OCP, j = m % NC_W16_OCP;
       for (int xi = 0; xi < tt; xi++)
         dst[((xi * p->mq + q) * p->icp + c) * NC_W16_OCP + j] = (float)u[xi];

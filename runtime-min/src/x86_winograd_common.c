@@ -70,8 +70,8 @@ static const double *g_matrix(int mo) {
   return mo == 2 ? &nc_wino23_g[0][0] : mo == 4 ? &nc_wino43_g[0][0] : &nc_wino63_g[0][0];
 }
 
-/* u (T x T) = G k G^T for one 3x3 kernel k. */
-static void transform_kernel(const double *gm, int t, const float *k, double *u) {
+/* u (T x T) = G k G^T for one 3x3 kernel k, in double. */
+void nc_wino_transform_kernel(const double *gm, int t, const float *k, double *u) {
   double tmp[NC_WINO_MAX_T][3];
   for (int r = 0; r < t; r++)
     for (int j = 0; j < 3; j++) {
@@ -96,7 +96,7 @@ void nc_wino_pack_weights(const nc_wino_plan *p, const float *w, float *dst) {
   for (int64_t grp = 0; grp < p->group; grp++)
     for (int64_t m = 0; m < p->m; m++)
       for (int64_t c = 0; c < p->c; c++) {
-        transform_kernel(gm, t, w + ((grp * p->m + m) * p->c + c) * 9, u);
+        nc_wino_transform_kernel(gm, t, w + ((grp * p->m + m) * p->c + c) * 9, u);
         int64_t panel = m / mr, row = m % mr;
         for (int xi = 0; xi < tt; xi++)
           dst[(size_t)grp * per_group + (size_t)((xi * p->mp + panel * mr) * p->c + c * mr + row)] =
