@@ -94,18 +94,44 @@ void nc_graph_free(nc_graph *g) {
     free(n->attrs); free(n->ia); free(n->fa);
   }
   free(g->tensors); free(g->nodes); free(g->inputs); free(g->outputs); free(g->path);
+  free(g->name_index);
   free(g);
 }
 
+static uint32_t name_hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+  return h;
+}
+
+/* Slot of `name` in the index: where it is, or the empty slot it would take. */
+static int index_slot(const nc_graph *g, const char *name) {
+  uint32_t mask = (uint32_t)g->index_cap - 1;
+  for (uint32_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+    int t = g->name_index[i];
+    if (t < 0 || strcmp(g->tensors[t].name, name) == 0) return (int)i;
+  }
+}
+
+/* Keep the index at most half full: grow and re-insert every tensor. */
+static void index_grow(nc_graph *g) {
+  if (g->index_cap && 2 * (g->n_tensors + 1) <= g->index_cap) return;
+  free(g->name_index);
+  g->index_cap = g->index_cap ? 2 * g->index_cap : 256;
+  g->name_index = nc_xmalloc(sizeof(int) * (size_t)g->index_cap);
+  for (int i = 0; i < g->index_cap; i++) g->name_index[i] = -1;
+  for (int t = 0; t < g->n_tensors; t++) g->name_index[index_slot(g, g->tensors[t].name)] = t;
+}
+
 int nc_graph_find_tensor(const nc_graph *g, const char *name) {
-  for (int i = 0; i < g->n_tensors; i++)
-    if (strcmp(g->tensors[i].name, name) == 0) return i;
-  return -1;
+  if (!g->index_cap) return -1;
+  return g->name_index[index_slot(g, name)];
 }
 
 int nc_graph_tensor(nc_graph *g, const char *name) {
   int t = nc_graph_find_tensor(g, name);
   if (t >= 0) return t;
+  index_grow(g);
   if (g->n_tensors == g->cap_tensors) {
     g->cap_tensors = g->cap_tensors ? 2 * g->cap_tensors : 64;
     g->tensors = nc_xrealloc(g->tensors, (size_t)g->cap_tensors * sizeof *g->tensors);
@@ -115,6 +141,7 @@ int nc_graph_tensor(nc_graph *g, const char *name) {
   x->name = nc_xstrdup(name);
   x->desc.ndim = -1;
   x->producer = -1;
+  g->name_index[index_slot(g, name)] = g->n_tensors;
   return g->n_tensors++;
 }
 

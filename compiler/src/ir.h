@@ -72,6 +72,10 @@ typedef struct nc_graph {
   int n_nodes, cap_nodes;
   int *inputs, *outputs; /* tensor indices, in model order */
   int n_inputs, n_outputs;
+  /* Name -> tensor index (open addressing, -1 = empty), so that import and
+   * lookups stay linear in the graph size. Maintained by nc_graph_tensor. */
+  int *name_index;
+  int index_cap;
 } nc_graph;
 
 /* --- construction and lookup (ir.c) --- */
