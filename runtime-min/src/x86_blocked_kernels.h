@@ -389,6 +389,20 @@ NCB_TGT void NCB_SYM_PLAIN(nc_conv_direct)(const nc_args *a, const void *const *
 
 #define DW_RW 8
 
+/* End of a depthwise tile of rw pixels: Relu/Clip in registers, store, then
+ * the remaining activations and the padding-lane rule on the stored tile. */
+KI void dw_store(const cv_geom *g, vf *acc, int rw, float *yo, int64_t cb) {
+  if (g->act == NC_ACT_RELU || g->act == NC_ACT_CLIP) {
+    const vf lo = g->act == NC_ACT_RELU ? V_ZERO() : V_SET1(g->alpha);
+    const vf hi = g->act == NC_ACT_RELU ? V_SET1(INFINITY) : V_SET1(g->beta);
+#pragma GCC unroll 16
+    for (int r = 0; r < rw; r++) acc[r] = V_MIN(V_MAX(acc[r], lo), hi);
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < rw; r++) V_STORE(yo + r * B, acc[r]);
+  tile_epilogue(g, yo, rw, cb);
+}
+
 /* RW output pixels of one channel block; packed weights [KH][KW][B]. */
 KI void dw_tile(const cv_geom *g, const float *xb, float *yb, const float *wb, vf b0,
                 int64_t cb, int64_t oh, int64_t ow0, const int rw, const int checked) {
@@ -409,16 +423,7 @@ KI void dw_tile(const cv_geom *g, const float *xb, float *yb, const float *wb, v
       for (int r = 0; r < rw; r++) acc[r] = V_FMA(V_LOAD(xp + r * xstep), wv, acc[r]);
     }
   }
-  if (g->act == NC_ACT_RELU || g->act == NC_ACT_CLIP) {
-    const vf lo = g->act == NC_ACT_RELU ? V_ZERO() : V_SET1(g->alpha);
-    const vf hi = g->act == NC_ACT_RELU ? V_SET1(INFINITY) : V_SET1(g->beta);
-#pragma GCC unroll 8
-    for (int r = 0; r < rw; r++) acc[r] = V_MIN(V_MAX(acc[r], lo), hi);
-  }
-  float *yo = yb + (oh * g->ow + ow0) * B;
-#pragma GCC unroll 8
-  for (int r = 0; r < rw; r++) V_STORE(yo + r * B, acc[r]);
-  tile_epilogue(g, yo, rw, cb);
+  dw_store(g, acc, rw, yb + (oh * g->ow + ow0) * B, cb);
 }
 
 #define DW_CASE(R) \
@@ -465,16 +470,7 @@ KI void dw3_tile(const cv_geom *g, const float *xb, float *yb, const float *wb, 
       if (i >= 2) acc[i - 2] = V_FMA(xv, w2, acc[i - 2]);
     }
   }
-  if (g->act == NC_ACT_RELU || g->act == NC_ACT_CLIP) {
-    const vf lo = g->act == NC_ACT_RELU ? V_ZERO() : V_SET1(g->alpha);
-    const vf hi = g->act == NC_ACT_RELU ? V_SET1(INFINITY) : V_SET1(g->beta);
-#pragma GCC unroll 16
-    for (int r = 0; r < DW3_RW; r++) acc[r] = V_MIN(V_MAX(acc[r], lo), hi);
-  }
-  float *yo = yb + (oh * g->ow + ow0) * B;
-#pragma GCC unroll 16
-  for (int r = 0; r < DW3_RW; r++) V_STORE(yo + r * B, acc[r]);
-  tile_epilogue(g, yo, DW3_RW, cb);
+  dw_store(g, acc, DW3_RW, yb + (oh * g->ow + ow0) * B, cb);
 }
 
 KF void dw3_tiles(const cv_geom *g, const float *xb, float *yb, const float *wb, vf b0,
