@@ -332,6 +332,8 @@ static int fill_tdescs(const nc_tdesc *d, int n, Neuroc__Agent__TensorDesc *w,
     w[i].dtype = d[i].dtype;
     w[i].n_dims = (size_t)(d[i].ndim > 0 ? d[i].ndim : 0);
     w[i].dims = (int64_t *)d[i].dims;
+    w[i].scale = d[i].scale;
+    w[i].zero_point = d[i].zero_point;
     wp[i] = &w[i];
   }
   return 0;

@@ -116,8 +116,13 @@ void nc_selection_free(nc_selection *sel);
 int nc_select_candidates(const nc_graph *g, const nc_options *o, nc_layer_sel *ls);
 /* Adapter time DPRS used for tensor from -> to, or a negative value. */
 double nc_selection_adapter_ms(const nc_selection *sel, int tensor, int from, int to);
-/* Adapter routine converting rank-4 tensors of dtype between layouts. */
+/* Adapter routine converting a tensor of logical dtype between formats
+ * (nc_format: layout + storage; plain layouts are formats with NC_Q_NONE).
+ * Its args: in = nc_format_desc(t, from), out = nc_format_desc(t, to). */
 const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to);
+/* Descriptor of tensor t stored in format fmt: its own desc, or u8 with its
+ * calibrated scale and zero point for NC_Q_U8 formats. */
+void nc_format_desc(const nc_tensor *t, int fmt, nc_tdesc *d);
 
 /* ---- emit.c: memory plan + model.c/model.h/plan.yaml ---- */
 typedef struct nc_emit_info {

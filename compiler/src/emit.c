@@ -331,9 +331,10 @@ static void put_tdescs(FILE *f, const char *name, const nc_tdesc *d, int n) {
     fprintf(f, "%s{%d, %d, {", i ? ", " : "", d[i].dtype, d[i].dtype ? d[i].ndim : 0);
     for (int j = 0; d[i].dtype && j < d[i].ndim; j++)
       fprintf(f, "%s%lld", j ? ", " : "", (long long)d[i].dims[j]);
-    fputs("}}", f);
+    /* every field spelled out: user builds may use -Wextra -Werror */
+    fprintf(f, "}, %.9ef, %d}", (double)d[i].scale, (int)d[i].zero_point);
   }
-  if (n == 0) fputs("{0, 0, {0}}", f);
+  if (n == 0) fputs("{0, 0, {0}, 0.0f, 0}", f);
   fputs("};\n", f);
 }
 
@@ -427,7 +428,12 @@ static unsigned char *pack_weights(const emitter *e) {
     const nc_tensor *t = &e->g->tensors[w->tensor];
     if (w->packer) {
       const nc_layer_sel *ls = &e->sel->layers[w->layer];
-      w->packer->pack(&ls->na.a, w->input, t->data, blob + w->offset);
+      const void *consts[64] = {0};
+      for (int i = 0; i < ls->na.a.n_in && i < 64; i++) {
+        int ti = ls->na.in_tensor[i];
+        consts[i] = ti >= 0 ? e->g->tensors[ti].data : NULL;
+      }
+      nc_routine_pack(w->packer, &ls->na.a, w->input, consts, blob + w->offset);
     } else {
       memcpy(blob + w->offset, t->data, w->bytes);
     }

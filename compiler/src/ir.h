@@ -44,6 +44,11 @@ typedef struct nc_tensor {
   int producer;    /* node index, -1 for graph inputs and constants */
   int is_input;    /* graph input (bound at run time) */
   int is_output;   /* graph output */
+  /* u8 storage parameters from calibration (qscale 0: not calibrated), used
+   * by routines that keep this activation quantized (nc_routine.in_q/out_q);
+   * desc itself stays the tensor's logical (float) type. */
+  float qscale;
+  int32_t qzero;
 } nc_tensor;
 
 typedef struct nc_node {

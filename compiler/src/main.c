@@ -711,7 +711,7 @@ static int cmd_routines(int markdown) {
     dtype_list(r->dtypes, dts, sizeof dts);
     snprintf(flags, sizeof flags, "%s%s%s%s%s%s%s", r->flags & NC_RF_REFERENCE ? "ref " : "",
              r->flags & NC_RF_ACT ? "act " : "", r->flags & NC_RF_INPLACE ? "inplace " : "",
-             r->flags & NC_RF_ALIAS ? "alias " : "", r->pack ? "pack " : "",
+             r->flags & NC_RF_ALIAS ? "alias " : "", r->pack || r->pack_with ? "pack " : "",
              r->scratch_bytes ? "scratch " : "", r->flags & NC_RF_APPROX ? "approx " : "");
     if (markdown)
       printf("| %s | `%s` | `%s` | %s | %s -> %s | %s |\n", r->layer, r->descriptor, r->symbol, dts,

@@ -104,6 +104,9 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
   }
 }
 
+/* A quantized tensor's scale and zero point are left out on purpose: they do
+ * not change a routine's time, and keying on them would re-measure every
+ * routine after each calibration. */
 static void put_tdesc(sbuf *b, const nc_tdesc *d) {
   if (d->dtype == NC_UNDEF) {
     sb_printf(b, "-");

@@ -30,10 +30,19 @@ const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to) {
   const nc_routine *t = nc_routine_table();
   int n = nc_routine_count();
   for (int i = 0; i < n; i++)
-    if (strcmp(t[i].layer, "adapter") == 0 && t[i].in_layout == from &&
-        t[i].out_layout == to && (t[i].dtypes & NC_DT(dtype)))
+    if (strcmp(t[i].layer, "adapter") == 0 && nc_routine_in_format(&t[i]) == from &&
+        nc_routine_out_format(&t[i]) == to && (t[i].dtypes & NC_DT(dtype)))
       return &t[i];
   return NULL;
+}
+
+void nc_format_desc(const nc_tensor *t, int fmt, nc_tdesc *d) {
+  *d = t->desc;
+  if (nc_format_q(fmt) == NC_Q_U8) {
+    d->dtype = NC_U8;
+    d->scale = t->qscale;
+    d->zero_point = t->qzero;
+  }
 }
 
 static int is_activation(const nc_graph *g, int t) { return t >= 0 && !g->tensors[t].data; }

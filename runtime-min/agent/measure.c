@@ -161,31 +161,15 @@ static void free_buffers(buffers *b) {
   memset(b, 0, sizeof *b);
 }
 
-/* Input i's bytes: a given constant (packed if the routine packs it), a
- * random constant (weights stay on the compiler: same packing), or a random
- * activation. */
-static int fill_input(const nc_routine *r, const nc_args *a, int i, const void *given, int cst,
-                      size_t bytes, size_t packed, void *dst, unsigned *seed, char *err,
-                      size_t errn) {
-  size_t count = bytes / nc_dtype_size(a->in[i].dtype);
-  if (!given && !cst) {
-    fill_random(dst, a->in[i].dtype, count, seed);
-    return NC_MEASURE_OK;
-  }
-  if (!packed) {
-    if (given) memcpy(dst, given, bytes);
-    else fill_random(dst, a->in[i].dtype, count, seed);
-    return NC_MEASURE_OK;
-  }
-  void *tmp = NULL;
-  if (!given) {
-    if (!(tmp = malloc(bytes + 64)))
-      return fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for input %d", i);
-    fill_random(tmp, a->in[i].dtype, count, seed);
-  }
-  r->pack(a, i, given ? given : tmp, dst);
-  free(tmp);
-  return NC_MEASURE_OK;
+/* Input i's bytes: a constant in ONNX bytes (given by the caller, or random:
+ * weights stay on the compiler), packed if the routine packs it, or a random
+ * activation. srcs holds every constant input's ONNX bytes, because some
+ * packings read the other constants too (nc_routine_pack). */
+static void fill_input(const nc_routine *r, const nc_args *a, int i, const void *const *srcs,
+                       size_t bytes, size_t packed, void *dst, unsigned *seed) {
+  if (!srcs[i]) fill_random(dst, a->in[i].dtype, bytes / nc_dtype_size(a->in[i].dtype), seed);
+  else if (!packed) memcpy(dst, srcs[i], bytes);
+  else nc_routine_pack(r, a, i, srcs, dst);
 }
 
 /* Zeroed memory aligned like the emitted arena (64 bytes), so SIMD routines
@@ -210,7 +194,7 @@ static int make_buffers(const nc_routine *r, const nc_args *a, const void *const
     int cst = (consts && consts[i]) || (is_const && is_const[i]);
     /* activations are stored in the routine's layout (blocked ones pad C) */
     in_bytes[i] = (size_t)bytes_capped(&a->in[i], cst ? NC_LAYOUT_NCHW : r->in_layout, limit);
-    packed[i] = cst && r->packed_bytes && r->pack ? r->packed_bytes(a, i) : 0;
+    packed[i] = cst && r->packed_bytes && (r->pack || r->pack_with) ? r->packed_bytes(a, i) : 0;
     size_t want = packed[i] > in_bytes[i] ? packed[i] : in_bytes[i];
     if ((rc = add_bytes(&total, (uint64_t)want + 64, limit, "input", i, err, errn))) return rc;
   }
@@ -224,15 +208,30 @@ static int make_buffers(const nc_routine *r, const nc_args *a, const void *const
   size_t sb = r->scratch_bytes ? r->scratch_bytes(a) : 0;
   if ((rc = add_bytes(&total, sb, limit, "scratch of routine", 0, err, errn))) return rc;
 
-  for (int i = 0; i < a->n_in; i++) {
+  const void *srcs[NC_MEASURE_MAX_IN] = {0};
+  void *tmp[NC_MEASURE_MAX_IN] = {0};
+  rc = NC_MEASURE_OK;
+  for (int i = 0; i < a->n_in && !rc; i++) {
+    int cst = (consts && consts[i]) || (is_const && is_const[i]);
+    if (a->in[i].dtype == NC_UNDEF || !cst) continue;
+    if (consts && consts[i]) {
+      srcs[i] = consts[i];
+    } else if ((tmp[i] = malloc(in_bytes[i] + 64))) {
+      fill_random(tmp[i], a->in[i].dtype, in_bytes[i] / nc_dtype_size(a->in[i].dtype), &seed);
+      srcs[i] = tmp[i];
+    } else {
+      rc = fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for input %d", i);
+    }
+  }
+  for (int i = 0; i < a->n_in && !rc; i++) {
     if (a->in[i].dtype == NC_UNDEF) continue;
     size_t want = packed[i] > in_bytes[i] ? packed[i] : in_bytes[i];
     b->in[i] = zalloc64(want + 64);
-    if (!b->in[i]) return fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for input %d", i);
-    if ((rc = fill_input(r, a, i, consts ? consts[i] : NULL, is_const && is_const[i], in_bytes[i],
-                         packed[i], b->in[i], &seed, err, errn)))
-      return rc;
+    if (!b->in[i]) rc = fail(NC_MEASURE_INTERNAL, err, errn, "out of memory for input %d", i);
+    else fill_input(r, a, i, srcs, in_bytes[i], packed[i], b->in[i], &seed);
   }
+  for (int i = 0; i < a->n_in; i++) free(tmp[i]);
+  if (rc) return rc;
   for (int i = 0; i < a->n_out; i++) {
     if (a->out[i].dtype == NC_UNDEF) continue;
     b->out[i] = zalloc64(out_bytes[i] + 64);

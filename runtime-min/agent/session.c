@@ -101,6 +101,8 @@ static int to_tdesc(const Neuroc__Agent__TensorDesc *w, nc_tdesc *d) {
   d->dtype = w->dtype;
   d->ndim = (int32_t)w->n_dims;
   for (size_t j = 0; j < w->n_dims; j++) d->dims[j] = w->dims[j];
+  d->scale = w->scale;
+  d->zero_point = w->zero_point;
   return 0;
 }
 

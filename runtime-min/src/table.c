@@ -34,6 +34,12 @@ int nc_routine_count(void) {
   return table_len;
 }
 
+void nc_routine_pack(const nc_routine *r, const nc_args *a, int idx, const void *const *consts,
+                     void *dst) {
+  if (r->pack_with) r->pack_with(a, idx, consts, dst);
+  else r->pack(a, idx, consts[idx], dst);
+}
+
 const char *nc_dtype_name(int32_t dtype) {
   switch (dtype) {
   case NC_F32: return "f32";

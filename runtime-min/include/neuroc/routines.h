@@ -64,7 +64,33 @@ typedef struct nc_routine {
    * keep the ONNX bytes as they are) and the packing itself. NULL = none. */
   size_t (*packed_bytes)(const nc_args *a, int idx);
   void (*pack)(const nc_args *a, int idx, const void *src, void *dst);
+  /* Storage of every activation input / output beyond its layout: NC_Q_NONE
+   * (the tensor's own dtype) or NC_Q_U8 (u8 with the tensor's calibrated
+   * scale and zero point, carried in the nc_tdesc the routine gets). */
+  uint8_t in_q, out_q;
+  /* Packing that needs the other constant inputs too (an int8 conv folds its
+   * bias into int32 with the weights' per-channel scales). When set, it is
+   * used instead of `pack`; consts[i] is constant input i in ONNX bytes
+   * (NULL when not constant). Call through nc_routine_pack. */
+  void (*pack_with)(const nc_args *a, int idx, const void *const *consts, void *dst);
 } nc_routine;
+
+/* Quantization of an activation's storage (nc_routine.in_q / out_q). */
+enum nc_qstore { NC_Q_NONE = 0, NC_Q_U8 = 1, NC_Q_COUNT };
+
+/* The format of an activation as DPRS sees it: layout and storage together,
+ * layout + NC_LAYOUT_COUNT * qstore (so plain f32 formats equal layouts). */
+#define NC_FORMAT_COUNT (NC_LAYOUT_COUNT * NC_Q_COUNT)
+static inline int nc_format(int layout, int q) { return layout + NC_LAYOUT_COUNT * q; }
+static inline int nc_format_layout(int fmt) { return fmt % NC_LAYOUT_COUNT; }
+static inline int nc_format_q(int fmt) { return fmt / NC_LAYOUT_COUNT; }
+/* Format of a routine's activation inputs / outputs. */
+static inline int nc_routine_in_format(const nc_routine *r) { return nc_format(r->in_layout, r->in_q); }
+static inline int nc_routine_out_format(const nc_routine *r) { return nc_format(r->out_layout, r->out_q); }
+
+/* Pack constant input idx of r for args a into dst (r->packed_bytes bytes). */
+void nc_routine_pack(const nc_routine *r, const nc_args *a, int idx, const void *const *consts,
+                     void *dst);
 
 /* The whole table, NULL-terminated by a zero entry; see runtime-min/src/table.c. */
 const nc_routine *nc_routine_table(void);

@@ -33,6 +33,11 @@ typedef struct nc_tdesc {
   int32_t dtype;
   int32_t ndim;
   int64_t dims[NC_MAX_DIMS];
+  /* Quantized storage: real value = scale * (stored - zero_point). scale 0
+   * means the stored values are the values (every non-quantized tensor).
+   * Set by the compiler for activations it quantizes from calibration. */
+  float scale;
+  int32_t zero_point;
 } nc_tdesc;
 
 /* Fused activation epilogue, applied by routines that accept one. */
@@ -42,7 +47,8 @@ typedef enum nc_act {
   NC_ACT_CLIP = 2,      /* min(max(x, lo), hi) */
   NC_ACT_HARDSWISH = 3,
   NC_ACT_SIGMOID = 4,
-  NC_ACT_LEAKYRELU = 5  /* alpha */
+  NC_ACT_LEAKYRELU = 5, /* alpha */
+  NC_ACT_SILU = 6       /* x * sigmoid(x) */
 } nc_act;
 
 /* Everything a routine knows about one call. `ia`/`fa` carry the layer's
