@@ -59,7 +59,15 @@ typedef struct nc_options {
   int n_force;
   int verbose;
   int quiet;
+  /* Storage of activations (--dtype): f32 only, int8 wherever an int8
+   * routine applies, or auto (DPRS decides per layer under an accuracy
+   * budget). Quantized candidates need calibrated tensors (qscale > 0). */
+  int dtype_mode;
+  /* Weight of a candidate's error estimate in the DPRS objective (ms per
+   * unit of relative error); the auto mode searches it to meet the budget. */
+  double error_weight;
 } nc_options;
+enum nc_dtype_mode { NC_DTYPE_F32 = 0, NC_DTYPE_INT8 = 1, NC_DTYPE_AUTO = 2 };
 /* Where costs come from and how far the pipeline goes (nc_compile_graph_ex);
  * kept apart from nc_options so its positional initialisers stay valid. */
 typedef struct nc_tune_options {
@@ -78,6 +86,12 @@ typedef struct nc_cand {
   const nc_routine *r;
   char desc[160];
   double ms, spread;
+  /* Args it runs with: NULL = the layer's own (na), else a quantized variant
+   * in the layer's qna (use nc_cand_args). */
+  const nc_node_args *qa;
+  /* Estimated relative output error it adds (quantized candidates; 0 for
+   * routines exact to summation order). */
+  double err;
 } nc_cand;
 
 typedef struct nc_layer_sel {
@@ -86,7 +100,12 @@ typedef struct nc_layer_sel {
   nc_cand *cands;
   int n_cands;
   int chosen;
+  /* Quantized variants of na, [in_q * NC_Q_COUNT + out_q] (NULL when the
+   * layer is not offered quantized routines). */
+  nc_node_args *qna;
 } nc_layer_sel;
+/* The args candidate c of ls runs with. */
+const nc_node_args *nc_cand_args(const nc_layer_sel *ls, int c);
 
 typedef struct nc_selection {
   nc_layer_sel *layers; /* in execution (topological) order */
@@ -95,10 +114,10 @@ typedef struct nc_selection {
   int exact;
   long dprs_states;
   double dprs_seconds;
-  /* per tensor: produced layout (for non-constant tensors) */
-  int *tensor_layout;
+  /* per tensor: produced format (nc_format: layout + storage) */
+  int *tensor_format;
   nc_cost_source *cost; /* NULL when the selection was read from a plan */
-  /* Adapter cost per [tensor][from][to] layout (ms; negative = none), what
+  /* Adapter cost per [tensor][from][to] format (ms; negative = none), what
    * DPRS used; the emitter reads its adapter steps' times from here. */
   double *adapter_ms;
   int n_tensors;

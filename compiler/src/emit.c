@@ -18,7 +18,7 @@ enum { STEP_ROUTINE, STEP_ADAPTER, STEP_COPY };
 
 typedef struct buf {
   int kind, index; /* index: graph input/output number for INPUT/OUTPUT */
-  int tensor, layout;
+  int tensor, layout; /* layout: the nc_format the tensor is stored in */
   size_t bytes, offset;
   int first, last, inplace_of, inplace_done;
 } buf;
@@ -54,7 +54,7 @@ typedef struct emitter {
   wblob *w;
   int n_w, cap_w;
   size_t wbytes;
-  int *tl_buf; /* [tensor * NC_LAYOUT_COUNT + layout] -> buffer id */
+  int *tl_buf; /* [tensor * NC_FORMAT_COUNT + format] -> buffer id */
 } emitter;
 
 static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
@@ -77,7 +77,7 @@ static int new_buf(emitter *e, int kind, int index, int tensor, int layout, size
   b->bytes = bytes;
   b->first = b->last = -1;
   b->inplace_of = -1;
-  if (tensor >= 0 && kind != BUF_WEIGHT) e->tl_buf[tensor * NC_LAYOUT_COUNT + layout] = e->n_bufs;
+  if (tensor >= 0 && kind != BUF_WEIGHT) e->tl_buf[tensor * NC_FORMAT_COUNT + layout] = e->n_bufs;
   return e->n_bufs++;
 }
 
@@ -130,22 +130,23 @@ static int output_index(const nc_graph *g, int tensor) {
   return -1;
 }
 
-/* Layout a tensor is produced in: graph inputs are plain. */
-static int produced_layout(const emitter *e, int tensor) {
+/* Format a tensor is produced in: graph inputs are plain. */
+static int produced_format(const emitter *e, int tensor) {
   const nc_tensor *t = &e->g->tensors[tensor];
-  return t->is_input || !e->sel->tensor_layout ? NC_LAYOUT_NCHW : e->sel->tensor_layout[tensor];
+  return t->is_input || !e->sel->tensor_format ? NC_LAYOUT_NCHW : e->sel->tensor_format[tensor];
 }
 
-/* Add an adapter step converting `tensor` from its produced layout to
- * `layout`, writing buffer dst. Returns 0 or -1. */
+/* Add an adapter step converting `tensor` from its produced format to
+ * `layout` (a format), writing buffer dst. Returns 0 or -1. */
 static int add_adapter(emitter *e, int tensor, int layout, int dst) {
   const nc_tensor *t = &e->g->tensors[tensor];
-  int from = produced_layout(e, tensor);
-  int src = e->tl_buf[tensor * NC_LAYOUT_COUNT + from];
+  int from = produced_format(e, tensor);
+  int src = e->tl_buf[tensor * NC_FORMAT_COUNT + from];
   const nc_routine *r = nc_adapter_routine(t->desc.dtype, from, layout);
+  char fn[32], tn[32];
   if (src < 0 || !r)
     return nc_fail("%s: internal: no way to convert '%s' from %s to %s", e->g->path, t->name,
-                   nc_layout_name(from), nc_layout_name(layout));
+                   nc_format_name(from, fn, sizeof fn), nc_format_name(layout, tn, sizeof tn));
   step *s = new_step(e, STEP_ADAPTER);
   s->r = r;
   nc_routine_concrete_descriptor(r, t->desc.dtype, s->desc, sizeof s->desc);
@@ -160,8 +161,12 @@ static int add_adapter(emitter *e, int tensor, int layout, int dst) {
   if (s->ms >= 0) return 0;
   if (!e->sel->cost)
     return nc_fail("%s: the plan has no time for the adapter of '%s' from %s to %s", e->g->path,
-                   t->name, nc_layout_name(from), nc_layout_name(layout));
-  nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
+                   t->name, nc_format_name(from, fn, sizeof fn),
+                   nc_format_name(layout, tn, sizeof tn));
+  nc_tdesc d[2];
+  nc_format_desc(t, from, &d[0]);
+  nc_format_desc(t, layout, &d[1]);
+  nc_args a = {1, 1, &d[0], &d[1], NULL, NULL, 0, 0};
   const void *consts[1] = {NULL};
   double spread;
   return e->sel->cost->measure(e->sel->cost, r, &a, consts, &s->ms, &spread);
@@ -170,27 +175,30 @@ static int add_adapter(emitter *e, int tensor, int layout, int dst) {
 /* Buffer holding `tensor` in `layout`, adding a shared adapter step if the
  * tensor only exists in its produced layout so far. */
 static int activation_buf(emitter *e, int tensor, int layout) {
-  int b = e->tl_buf[tensor * NC_LAYOUT_COUNT + layout];
+  int b = e->tl_buf[tensor * NC_FORMAT_COUNT + layout];
   if (b >= 0) return b;
   const nc_tensor *t = &e->g->tensors[tensor];
   /* A graph output converted back to the plain layout for a consumer is
    * converted straight into the caller's buffer: one adapter, as DPRS counts. */
   int oi = layout == NC_LAYOUT_NCHW ? output_index(e->g, tensor) : -1;
+  nc_tdesc d;
+  nc_format_desc(t, layout, &d);
   int dst = new_buf(e, oi >= 0 ? BUF_OUTPUT : BUF_ARENA, oi, tensor, layout,
-                    nc_layout_bytes(&t->desc, layout));
+                    nc_layout_bytes(&d, nc_format_layout(layout)));
   return add_adapter(e, tensor, layout, dst) ? -1 : dst;
 }
 
 static int build_layer_step(emitter *e, int k) {
   const nc_layer_sel *ls = &e->sel->layers[k];
   const nc_cand *c = &ls->cands[ls->chosen];
+  const nc_args *ca = &nc_cand_args(ls, ls->chosen)->a;
   const nc_graph *g = e->g;
   int ins[64];
   for (int i = 0; i < ls->na.a.n_in; i++) {
     int t = ls->na.in_tensor[i];
     if (t < 0) ins[i] = -1;
-    else if (g->tensors[t].data) ins[i] = weight_buf(e, k, i, t, c->r, &ls->na.a);
-    else ins[i] = activation_buf(e, t, c->r->in_layout);
+    else if (g->tensors[t].data) ins[i] = weight_buf(e, k, i, t, c->r, ca);
+    else ins[i] = activation_buf(e, t, nc_routine_in_format(c->r));
     if (t >= 0 && !g->tensors[t].data && ins[i] < 0)
       return nc_node_fail(g, &g->nodes[ls->node], "internal: input '%s' unavailable",
                           g->tensors[t].name);
@@ -208,12 +216,12 @@ static int build_layer_step(emitter *e, int k) {
     s->out[i] = -1;
     if (t < 0) continue;
     int oi = output_index(g, t);
-    int lay = c->r->out_layout;
-    size_t bytes = nc_layout_bytes(&g->tensors[t].desc, lay);
+    int lay = nc_routine_out_format(c->r);
+    size_t bytes = nc_layout_bytes(&ca->out[i], c->r->out_layout);
     if (oi >= 0 && lay == NC_LAYOUT_NCHW) s->out[i] = new_buf(e, BUF_OUTPUT, oi, t, lay, bytes);
     else s->out[i] = new_buf(e, BUF_ARENA, -1, t, lay, bytes);
   }
-  size_t sb = c->r->scratch_bytes ? c->r->scratch_bytes(&ls->na.a) : 0;
+  size_t sb = c->r->scratch_bytes ? c->r->scratch_bytes(ca) : 0;
   if (sb) s->scratch = new_buf(e, BUF_ARENA, -1, -1, 0, sb);
   return 0;
 }
@@ -232,7 +240,7 @@ static int finish_outputs(emitter *e) {
   for (int o = 0; o < g->n_outputs; o++) {
     int t = g->outputs[o];
     const nc_tensor *x = &g->tensors[t];
-    int cur = e->tl_buf[t * NC_LAYOUT_COUNT + NC_LAYOUT_NCHW];
+    int cur = e->tl_buf[t * NC_FORMAT_COUNT + NC_LAYOUT_NCHW];
     if (cur >= 0 && e->bufs[cur].kind == BUF_OUTPUT && e->bufs[cur].index == o) continue;
     int dst = new_buf(e, BUF_OUTPUT, o, -1, 0, tensor_bytes(x));
     e->bufs[dst].tensor = t;
@@ -433,7 +441,8 @@ static unsigned char *pack_weights(const emitter *e) {
         int ti = ls->na.in_tensor[i];
         consts[i] = ti >= 0 ? e->g->tensors[ti].data : NULL;
       }
-      nc_routine_pack(w->packer, &ls->na.a, w->input, consts, blob + w->offset);
+      nc_routine_pack(w->packer, &nc_cand_args(ls, ls->chosen)->a, w->input, consts,
+                      blob + w->offset);
     } else {
       memcpy(blob + w->offset, t->data, w->bytes);
     }
@@ -588,10 +597,13 @@ static int write_source(const emitter *e, const char *path, const unsigned char 
   for (int s = 0; s < e->n_steps; s++) {
     const step *st = &e->steps[s];
     if (st->kind == STEP_ROUTINE) {
-      put_args(f, s, &e->sel->layers[st->layer].na.a);
+      const nc_layer_sel *ls = &e->sel->layers[st->layer];
+      put_args(f, s, &nc_cand_args(ls, ls->chosen)->a);
     } else if (st->kind == STEP_ADAPTER) {
-      const nc_tdesc *d = &g->tensors[st->tensor].desc;
-      nc_args a = {1, 1, d, d, NULL, NULL, 0, 0};
+      nc_tdesc d[2];
+      nc_format_desc(&g->tensors[st->tensor], st->from, &d[0]);
+      nc_format_desc(&g->tensors[st->tensor], st->to, &d[1]);
+      nc_args a = {1, 1, &d[0], &d[1], NULL, NULL, 0, 0};
       put_args(f, s, &a);
     }
   }
@@ -615,6 +627,20 @@ static void yaml_str(FILE *f, const char *s) {
     else fputc(*s, f);
   }
   fputc('"', f);
+}
+
+/* Calibrated u8 parameters of the activations (compile --plan restores them,
+ * so quantized routines get the same args and the build is reproducible). */
+static void put_quantization(FILE *f, const nc_graph *g) {
+  int any = 0;
+  for (int t = 0; t < g->n_tensors; t++) {
+    if (g->tensors[t].qscale <= 0.0f) continue;
+    if (!any++) fprintf(f, "quantization:\n");
+    fprintf(f, "  - {tensor: ");
+    yaml_str(f, g->tensors[t].name);
+    fprintf(f, ", scale: %.9g, zero_point: %d}\n", (double)g->tensors[t].qscale,
+            (int)g->tensors[t].qzero);
+  }
 }
 
 static int write_plan(const emitter *e, const char *path, const nc_emit_info *info) {
@@ -654,6 +680,7 @@ static int write_plan(const emitter *e, const char *path, const nc_emit_info *in
           sel->dprs_seconds);
   fprintf(f, "arena_bytes: %zu\narena_lower_bound_bytes: %zu\nweights_bytes: %zu\n",
           info->arena_bytes, info->arena_lower_bound, info->weights_bytes);
+  put_quantization(f, g);
   fprintf(f, "steps:\n");
   for (int s = 0; s < e->n_steps; s++) {
     const step *st = &e->steps[s];
@@ -666,7 +693,9 @@ static int write_plan(const emitter *e, const char *path, const nc_emit_info *in
     if (st->kind == STEP_ADAPTER) {
       fprintf(f, "  - adapter: ");
       yaml_str(f, g->tensors[st->tensor].name);
-      fprintf(f, "\n    from: %s\n    to: %s\n", nc_layout_name(st->from), nc_layout_name(st->to));
+      char fn[32], tn[32];
+      fprintf(f, "\n    from: %s\n    to: %s\n", nc_format_name(st->from, fn, sizeof fn),
+              nc_format_name(st->to, tn, sizeof tn));
     } else {
       const nc_layer_sel *ls = &sel->layers[st->layer];
       const nc_node *n = &g->nodes[ls->node];
@@ -678,9 +707,12 @@ static int write_plan(const emitter *e, const char *path, const nc_emit_info *in
     if (st->kind == STEP_ROUTINE && sel->layers[st->layer].n_cands > 1) {
       const nc_layer_sel *ls = &sel->layers[st->layer];
       fprintf(f, "    candidates:\n");
-      for (int c = 0; c < ls->n_cands; c++)
-        fprintf(f, "      - {routine: %s, ms: %.6f, spread: %.3f}\n", ls->cands[c].desc,
+      for (int c = 0; c < ls->n_cands; c++) {
+        fprintf(f, "      - {routine: %s, ms: %.6f, spread: %.3f", ls->cands[c].desc,
                 ls->cands[c].ms, ls->cands[c].spread);
+        if (ls->cands[c].err > 0.0) fprintf(f, ", err: %.6g", ls->cands[c].err);
+        fprintf(f, "}\n");
+      }
     }
   }
   return nc_afile_commit(&af, 1);
@@ -696,8 +728,8 @@ static int emit(const nc_graph *g, const nc_selection *sel, const nc_options *o,
   e.sel = sel;
   e.o = o;
   e.align = o->target && o->target->alignment > 0 ? (size_t)o->target->alignment : 64;
-  e.tl_buf = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1) * NC_LAYOUT_COUNT);
-  for (int i = 0; i < (g->n_tensors + 1) * NC_LAYOUT_COUNT; i++) e.tl_buf[i] = -1;
+  e.tl_buf = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1) * NC_FORMAT_COUNT);
+  for (int i = 0; i < (g->n_tensors + 1) * NC_FORMAT_COUNT; i++) e.tl_buf[i] = -1;
   int rc = build_steps(&e);
   unsigned char *blob = NULL;
   if (!rc) {

@@ -68,9 +68,10 @@ static int want_double(plan *p, const yaml_node_t *map, const char *key, double 
   return 0;
 }
 
-static int layout_index(const char *name) {
-  for (int i = 0; i < NC_LAYOUT_COUNT; i++)
-    if (strcmp(nc_layout_name(i), name) == 0) return i;
+static int format_index(const char *name) {
+  char buf[32];
+  for (int i = 0; i < NC_FORMAT_COUNT; i++)
+    if (strcmp(nc_format_name(i, buf, sizeof buf), name) == 0) return i;
   return -1;
 }
 
@@ -143,6 +144,7 @@ static int read_layer(plan *p, nc_graph *g, const nc_options *o, const yaml_node
   /* every routine that applies, whatever --routine says: the plan decides */
   nc_options any = *o;
   any.n_force = 0;
+  any.dtype_mode = NC_DTYPE_AUTO; /* quantized candidates exist where the plan calibrated */
   if (nc_select_candidates(g, &any, &all)) return -1;
   int rc = 0;
   const yaml_node_t *cl = get(p, st, "candidates");
@@ -160,13 +162,17 @@ static int read_layer(plan *p, nc_graph *g, const nc_options *o, const yaml_node
       break;
     }
     ls->cands[i].r = all.cands[k].r;
+    ls->cands[i].qa = all.cands[k].qa;
     snprintf(ls->cands[i].desc, sizeof ls->cands[i].desc, "%s", all.cands[k].desc);
+    const yaml_node_t *ev = get(p, c, "err");
+    if (ev && want_double(p, c, "err", &ls->cands[i].err)) rc = -1;
   }
   ls->n_cands = n_list;
   int k = rc ? -1 : check_routine(p, g, &all, rt, st);
   if (k < 0) rc = -1;
   if (!rc && n_list == 0) { /* a single candidate: the plan lists none */
     ls->cands[0].r = all.cands[k].r;
+    ls->cands[0].qa = all.cands[k].qa;
     snprintf(ls->cands[0].desc, sizeof ls->cands[0].desc, "%s", all.cands[k].desc);
     ls->cands[0].ms = ms;
     ls->n_cands = 1;
@@ -176,6 +182,7 @@ static int read_layer(plan *p, nc_graph *g, const nc_options *o, const yaml_node
     rc = nc_fail("%s:%d: layer '%s': routine '%s' is not among the plan's candidates", p->path,
                  line_of(st), n->name, rt);
   free(all.cands);
+  ls->qna = all.qna; /* the quantized args the candidates point into */
   return rc;
 }
 
@@ -185,10 +192,10 @@ static int read_adapter(plan *p, const nc_graph *g, const yaml_node_t *st, nc_se
   double ms;
   if (!tn || !from || !to || !rt || want_double(p, st, "predicted_ms", &ms)) return -1;
   int t = nc_graph_find_tensor(g, tn);
-  int f = layout_index(from), l = layout_index(to);
+  int f = format_index(from), l = format_index(to);
   if (t < 0) return nc_fail("%s:%d: adapter for unknown tensor '%s'", p->path, line_of(st), tn);
   if (f < 0 || l < 0)
-    return nc_fail("%s:%d: adapter for '%s': unknown layout '%s'", p->path, line_of(st), tn,
+    return nc_fail("%s:%d: adapter for '%s': unknown format '%s'", p->path, line_of(st), tn,
                    f < 0 ? from : to);
   /* the emitter picks the adapter by formats: the plan must agree with it */
   const nc_routine *r = nc_adapter_routine(g->tensors[t].desc.dtype, f, l);
@@ -200,7 +207,30 @@ static int read_adapter(plan *p, const nc_graph *g, const yaml_node_t *st, nc_se
                    !nc_routine_find(rt) ? "does not exist in this routine library"
                    : r                  ? "is not the adapter between these layouts"
                                         : "applies to no adapter here");
-  sel->adapter_ms[(t * NC_LAYOUT_COUNT + f) * NC_LAYOUT_COUNT + l] = ms;
+  sel->adapter_ms[(t * NC_FORMAT_COUNT + f) * NC_FORMAT_COUNT + l] = ms;
+  return 0;
+}
+
+/* `quantization:` (optional): the calibrated u8 parameters of activations,
+ * restored on the graph so that quantized routines get the same args. */
+static int read_quantization(plan *p, nc_graph *g) {
+  const yaml_node_t *q = get(p, p->root, "quantization");
+  if (!q) return 0;
+  if (q->type != YAML_SEQUENCE_NODE)
+    return nc_fail("%s:%d: 'quantization' must be a list", p->path, line_of(q));
+  for (yaml_node_item_t *it = q->data.sequence.items.start; it < q->data.sequence.items.top; it++) {
+    yaml_node_t *e = yaml_document_get_node(&p->doc, *it);
+    const char *tn = want(p, e, "tensor");
+    double scale, zero;
+    if (!tn || want_double(p, e, "scale", &scale) || want_double(p, e, "zero_point", &zero))
+      return -1;
+    int t = nc_graph_find_tensor(g, tn);
+    if (t < 0 || !(scale > 0.0) || zero < 0 || zero > 255 || zero != (int)zero)
+      return nc_fail("%s:%d: quantization of '%s': %s", p->path, line_of(e), tn,
+                     t < 0 ? "no such tensor in the model" : "scale must be > 0 and zero_point in 0..255");
+    g->tensors[t].qscale = (float)scale;
+    g->tensors[t].qzero = (int32_t)zero;
+  }
   return 0;
 }
 
@@ -281,7 +311,7 @@ int nc_plan_read(nc_graph *g, const nc_options *o, const char *path, nc_selectio
   memset(&p, 0, sizeof p);
   p.path = path;
   if (load_yaml(&p)) return -1;
-  int rc = check_identity(&p, g, o) || read_dprs(&p, sel);
+  int rc = check_identity(&p, g, o) || read_dprs(&p, sel) || read_quantization(&p, g);
   int *order = nc_xmalloc(sizeof(int) * (size_t)(g->n_nodes + 1));
   int n = rc ? 0 : nc_graph_topo(g, order);
   if (n < 0) rc = nc_fail("%s: graph has a cycle", g->path);
@@ -289,7 +319,7 @@ int nc_plan_read(nc_graph *g, const nc_options *o, const char *path, nc_selectio
     sel->n_layers = n;
     sel->layers = nc_xcalloc((size_t)n + 1, sizeof *sel->layers);
     for (int k = 0; k < n; k++) sel->layers[k].node = order[k];
-    enum { L2 = NC_LAYOUT_COUNT * NC_LAYOUT_COUNT };
+    enum { L2 = NC_FORMAT_COUNT * NC_FORMAT_COUNT };
     sel->n_tensors = g->n_tensors;
     sel->adapter_ms = nc_xmalloc(sizeof(double) * ((size_t)g->n_tensors * L2 + 1));
     for (int i = 0; i < g->n_tensors * L2; i++) sel->adapter_ms[i] = -1.0;
@@ -298,12 +328,13 @@ int nc_plan_read(nc_graph *g, const nc_options *o, const char *path, nc_selectio
   free(order);
   if (!rc) {
     set_identity(&p, sel);
-    sel->tensor_layout = nc_xcalloc((size_t)g->n_tensors + 1, sizeof(int));
+    sel->tensor_format = nc_xcalloc((size_t)g->n_tensors + 1, sizeof(int));
     for (int k = 0; k < sel->n_layers; k++) {
       const nc_layer_sel *ls = &sel->layers[k];
       for (int i = 0; i < ls->na.a.n_out; i++)
         if (ls->na.out_tensor[i] >= 0)
-          sel->tensor_layout[ls->na.out_tensor[i]] = ls->cands[ls->chosen].r->out_layout;
+          sel->tensor_format[ls->na.out_tensor[i]] =
+              nc_routine_out_format(ls->cands[ls->chosen].r);
     }
   }
   yaml_document_delete(&p.doc);

@@ -2,7 +2,8 @@
  * then the measurement list (every distinct (routine, args) pair of all
  * candidates and adapters), answered by the cost source's stored results
  * where it has them and measured otherwise; then DPRS over the whole graph
- * (formats = activation layouts, adapters between them). */
+ * (formats = activation layout x storage, f32 or calibrated u8; adapters
+ * between them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,27 +107,86 @@ static int forced_match(const nc_options *o, const char *desc) {
   return 0;
 }
 
+const nc_node_args *nc_cand_args(const nc_layer_sel *ls, int c) {
+  return ls->cands[c].qa ? ls->cands[c].qa : &ls->na;
+}
+
+/* A layer may run quantized when it computes in f32 and every activation it
+ * reads or writes was calibrated. */
+static int quantizable(const nc_graph *g, const nc_options *o, const nc_node_args *na) {
+  if (o->dtype_mode == NC_DTYPE_F32 || nc_node_key_dtype(na) != NC_F32) return 0;
+  int any = 0;
+  for (int i = 0; i < na->a.n_in; i++)
+    if (is_activation(g, na->in_tensor[i])) {
+      if (g->tensors[na->in_tensor[i]].qscale <= 0.0f) return 0;
+      any = 1;
+    }
+  for (int i = 0; i < na->a.n_out; i++)
+    if (na->out_tensor[i] >= 0 && g->tensors[na->out_tensor[i]].qscale <= 0.0f) return 0;
+  return any;
+}
+
+/* The layer's args with activation inputs stored as in_q and outputs as
+ * out_q (nc_format_desc); constants keep their ONNX type. */
+static void quantized_variant(const nc_graph *g, const nc_node_args *na, int in_q, int out_q,
+                              nc_node_args *qa) {
+  *qa = *na;
+  qa->a.in = qa->in;
+  qa->a.out = qa->out;
+  for (int i = 0; i < na->a.n_in; i++)
+    if (is_activation(g, na->in_tensor[i]))
+      nc_format_desc(&g->tensors[na->in_tensor[i]], nc_format(0, in_q), &qa->in[i]);
+  for (int i = 0; i < na->a.n_out; i++)
+    if (na->out_tensor[i] >= 0)
+      nc_format_desc(&g->tensors[na->out_tensor[i]], nc_format(0, out_q), &qa->out[i]);
+}
+
+/* Routine r for args na, if it is a candidate. */
+static int candidate_fits(const nc_graph *g, const nc_options *o, const nc_routine *r,
+                          const nc_node_args *na) {
+  if (!isa_allowed(o, r)) return 0;
+  if ((r->flags & NC_RF_APPROX) && !(o->target && o->target->approximate)) return 0;
+  if (r->applies && !r->applies(&na->a)) return 0;
+  return layouts_fit(g, r, na) && packing_fits(g, r, na) && constants_fit(g, r, na);
+}
+
 static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_options *o,
                               nc_layer_sel *ls) {
   free(ls->cands);
+  free(ls->qna);
+  ls->qna = NULL;
   const nc_routine *t = nc_routine_table();
   int cnt = nc_routine_count();
   int32_t dt = nc_node_key_dtype(&ls->na);
   ls->cands = nc_xcalloc((size_t)cnt + 1, sizeof *ls->cands);
   ls->n_cands = 0;
-  int forced_any = 0;
+  int forced_any = 0, n_quant = 0;
+  if (quantizable(g, o, &ls->na)) {
+    ls->qna = nc_xmalloc(sizeof *ls->qna * NC_Q_COUNT * NC_Q_COUNT);
+    for (int iq = 0; iq < NC_Q_COUNT; iq++)
+      for (int oq = 0; oq < NC_Q_COUNT; oq++)
+        quantized_variant(g, &ls->na, iq, oq, &ls->qna[iq * NC_Q_COUNT + oq]);
+  }
   for (int i = 0; i < cnt; i++) {
     const nc_routine *r = &t[i];
-    if (strcmp(r->layer, n->op) != 0 || !(r->dtypes & NC_DT(dt)) || !isa_allowed(o, r)) continue;
-    if ((r->flags & NC_RF_APPROX) && !(o->target && o->target->approximate)) continue;
-    if (r->applies && !r->applies(&ls->na.a)) continue;
-    if (!layouts_fit(g, r, &ls->na) || !packing_fits(g, r, &ls->na) ||
-        !constants_fit(g, r, &ls->na))
-      continue;
+    if (strcmp(r->layer, n->op) != 0) continue;
+    int quant = r->in_q != NC_Q_NONE || r->out_q != NC_Q_NONE;
+    const nc_node_args *na = quant ? (ls->qna ? &ls->qna[r->in_q * NC_Q_COUNT + r->out_q] : NULL)
+                                   : &ls->na;
+    int32_t rdt = quant ? NC_U8 : dt;
+    if (!na || !(r->dtypes & NC_DT(rdt)) || !candidate_fits(g, o, r, na)) continue;
     nc_cand *c = &ls->cands[ls->n_cands++];
     c->r = r;
-    nc_routine_concrete_descriptor(r, dt, c->desc, sizeof c->desc);
+    c->qa = quant ? na : NULL;
+    n_quant += quant;
+    nc_routine_concrete_descriptor(r, rdt, c->desc, sizeof c->desc);
     if (forced_match(o, c->desc)) forced_any = 1;
+  }
+  if (o->dtype_mode == NC_DTYPE_INT8 && n_quant > 0 && !forced_any) {
+    int k = 0; /* --dtype int8: quantized wherever a quantized routine applies */
+    for (int i = 0; i < ls->n_cands; i++)
+      if (ls->cands[i].qa) ls->cands[k++] = ls->cands[i];
+    ls->n_cands = k;
   }
   if (forced_any) { /* --routine: keep only the matching candidates */
     int k = 0;
@@ -253,9 +313,9 @@ static void mlist_free(mlist *m) {
 
 double nc_selection_adapter_ms(const nc_selection *sel, int tensor, int from, int to) {
   if (!sel->adapter_ms || tensor < 0 || tensor >= sel->n_tensors || from < 0 ||
-      from >= NC_LAYOUT_COUNT || to < 0 || to >= NC_LAYOUT_COUNT)
+      from >= NC_FORMAT_COUNT || to < 0 || to >= NC_FORMAT_COUNT)
     return -1.0;
-  return sel->adapter_ms[(tensor * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
+  return sel->adapter_ms[(tensor * NC_FORMAT_COUNT + from) * NC_FORMAT_COUNT + to];
 }
 
 /* --- building the abstract DPRS problem --- */
@@ -268,7 +328,25 @@ typedef struct adapter_ctx {
 
 static double adapter_cost(void *vctx, int value, int from, int to) {
   adapter_ctx *ctx = vctx;
-  return ctx->cost[(value * NC_LAYOUT_COUNT + from) * NC_LAYOUT_COUNT + to];
+  return ctx->cost[(value * NC_FORMAT_COUNT + from) * NC_FORMAT_COUNT + to];
+}
+
+/* The formats a value may take: quantized ones only when it was calibrated
+ * and quantized routines are wanted. */
+static int value_formats(const nc_options *o, const nc_tensor *t) {
+  return o->dtype_mode != NC_DTYPE_F32 && t->qscale > 0.0f && t->desc.dtype == NC_F32
+             ? NC_FORMAT_COUNT
+             : NC_LAYOUT_COUNT;
+}
+
+/* Adapter for value t between two of its formats, or NULL. Layout changes
+ * exist for rank-4 tensors only; a storage change in the same layout for
+ * any rank. */
+static const nc_routine *value_adapter(const nc_tensor *t, int from, int to) {
+  if (from == to) return NULL;
+  if (t->desc.ndim != 4 && nc_format_layout(from) != nc_format_layout(to)) return NULL;
+  if (t->desc.ndim != 4 && nc_format_layout(from) != NC_LAYOUT_NCHW) return NULL;
+  return nc_adapter_routine(t->desc.dtype, from, to);
 }
 
 /* Every candidate of every layer and every adapter DPRS may use, measured
@@ -277,11 +355,13 @@ static double adapter_cost(void *vctx, int value, int from, int to) {
 static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *cost,
                        nc_selection *sel, const int *value_tensor, int n_values, double *acost) {
   static const void *const no_consts[1] = {NULL};
-  enum { L2 = NC_LAYOUT_COUNT * NC_LAYOUT_COUNT };
+  enum { F = NC_FORMAT_COUNT, L2 = NC_FORMAT_COUNT * NC_FORMAT_COUNT };
   mlist m = {nc_strmap_new(), NULL, 0, 0};
   const void **consts = nc_xcalloc((size_t)sel->n_layers * 64 + 1, sizeof *consts);
   int **cand_item = nc_xcalloc((size_t)sel->n_layers + 1, sizeof *cand_item);
-  nc_args *aargs = nc_xcalloc((size_t)n_values + 1, sizeof *aargs);
+  /* adapter args per (value, from, to): tdescs of the two formats */
+  nc_args *aargs = nc_xcalloc((size_t)n_values * L2 + 1, sizeof *aargs);
+  nc_tdesc *adesc = nc_xcalloc((size_t)n_values * F + 1, sizeof *adesc);
   int *aitem = nc_xmalloc(sizeof(int) * ((size_t)n_values * L2 + 1));
   for (int k = 0; k < sel->n_layers; k++) {
     nc_layer_sel *ls = &sel->layers[k];
@@ -292,18 +372,20 @@ static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *c
     }
     cand_item[k] = nc_xmalloc(sizeof(int) * ((size_t)ls->n_cands + 1));
     for (int c = 0; c < ls->n_cands; c++)
-      cand_item[k][c] = mlist_add(&m, ls->cands[c].r, &ls->na.a, lc, g->nodes[ls->node].name);
+      cand_item[k][c] = mlist_add(&m, ls->cands[c].r, &nc_cand_args(ls, c)->a, lc,
+                                  g->nodes[ls->node].name);
   }
   for (int v = 0; v < n_values; v++) {
     const nc_tensor *t = &g->tensors[value_tensor[v]];
-    nc_args a = {1, 1, &t->desc, &t->desc, NULL, NULL, 0, 0};
-    aargs[v] = a;
-    for (int f = 0; f < NC_LAYOUT_COUNT; f++)
-      for (int to = 0; to < NC_LAYOUT_COUNT; to++) {
-        const nc_routine *r =
-            f != to && t->desc.ndim == 4 ? nc_adapter_routine(t->desc.dtype, f, to) : NULL;
-        aitem[v * L2 + f * NC_LAYOUT_COUNT + to] =
-            r ? mlist_add(&m, r, &aargs[v], no_consts, t->name) : -1;
+    int nf = value_formats(o, t);
+    for (int f = 0; f < F; f++) nc_format_desc(t, f, &adesc[v * F + f]);
+    for (int f = 0; f < F; f++)
+      for (int to = 0; to < F; to++) {
+        const nc_routine *r = f < nf && to < nf ? value_adapter(t, f, to) : NULL;
+        nc_args a = {1, 1, &adesc[v * F + f], &adesc[v * F + to], NULL, NULL, 0, 0};
+        aargs[v * L2 + f * F + to] = a;
+        aitem[v * L2 + f * F + to] =
+            r ? mlist_add(&m, r, &aargs[v * L2 + f * F + to], no_consts, t->name) : -1;
       }
   }
   int rc = measure_list(&m, o, cost, sel);
@@ -316,26 +398,30 @@ static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *c
       sel->layers[k].cands[c].spread = m.items[cand_item[k][c]].spread;
     }
   for (int v = 0; !rc && v < n_values; v++)
-    for (int f = 0; f < NC_LAYOUT_COUNT; f++)
-      for (int to = 0; to < NC_LAYOUT_COUNT; to++) {
-        int id = aitem[v * L2 + f * NC_LAYOUT_COUNT + to];
+    for (int f = 0; f < F; f++)
+      for (int to = 0; to < F; to++) {
+        int id = aitem[v * L2 + f * F + to];
         double ms = f == to ? 0.0 : id >= 0 ? to_ns(m.items[id].ms) : -1.0;
-        acost[v * L2 + f * NC_LAYOUT_COUNT + to] = ms;
-        sel->adapter_ms[value_tensor[v] * L2 + f * NC_LAYOUT_COUNT + to] = ms;
+        acost[v * L2 + f * F + to] = ms;
+        sel->adapter_ms[value_tensor[v] * L2 + f * F + to] = ms;
       }
   for (int k = 0; k < sel->n_layers; k++) free(cand_item[k]);
   free(cand_item);
   free(consts);
   free(aargs);
+  free(adesc);
   free(aitem);
   mlist_free(&m);
   return rc;
 }
 
 void nc_selection_free(nc_selection *sel) {
-  for (int i = 0; i < sel->n_layers; i++) free(sel->layers[i].cands);
+  for (int i = 0; i < sel->n_layers; i++) {
+    free(sel->layers[i].cands);
+    free(sel->layers[i].qna);
+  }
   free(sel->layers);
-  free(sel->tensor_layout);
+  free(sel->tensor_format);
   free(sel->adapter_ms);
   free(sel->cost_name);
   free(sel->fingerprint);
@@ -380,7 +466,7 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     }
   }
   adapter_ctx actx;
-  actx.cost = nc_xmalloc(sizeof(double) * (size_t)(n_values + 1) * NC_LAYOUT_COUNT * NC_LAYOUT_COUNT);
+  actx.cost = nc_xmalloc(sizeof(double) * (size_t)(n_values + 1) * NC_FORMAT_COUNT * NC_FORMAT_COUNT);
   if (measure_all(g, o, cost, sel, value_tensor, n_values, actx.cost)) {
     free(tensor_value);
     free(value_tensor);
@@ -409,9 +495,12 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     }
     choices[k] = nc_xcalloc((size_t)ls->n_cands, sizeof(dprs_choice));
     for (int c = 0; c < ls->n_cands; c++) {
-      choices[k][c].cost = ls->cands[c].ms;
-      for (int i = 0; i < L->n_in; i++) choices[k][c].in_fmt[i] = ls->cands[c].r->in_layout;
-      for (int i = 0; i < L->n_out; i++) choices[k][c].out_fmt[i] = ls->cands[c].r->out_layout;
+      /* time plus the accuracy price of quantized candidates (auto mode) */
+      choices[k][c].cost = ls->cands[c].ms + o->error_weight * ls->cands[c].err;
+      for (int i = 0; i < L->n_in; i++)
+        choices[k][c].in_fmt[i] = nc_routine_in_format(ls->cands[c].r);
+      for (int i = 0; i < L->n_out; i++)
+        choices[k][c].out_fmt[i] = nc_routine_out_format(ls->cands[c].r);
     }
     L->n_choices = ls->n_cands;
     L->choices = choices[k];
@@ -427,7 +516,7 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     if (tensor_value[g->outputs[i]] >= 0) snk_v[n_snk++] = tensor_value[g->outputs[i]];
 
   dprs_problem p = {0};
-  p.n_formats = NC_LAYOUT_COUNT;
+  p.n_formats = NC_FORMAT_COUNT;
   p.n_values = n_values;
   p.n_layers = n;
   p.layers = layers;
@@ -451,12 +540,12 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     sel->exact = res.exact;
     sel->dprs_states = res.max_states;
     for (int k = 0; k < n; k++) sel->layers[k].chosen = res.choice[k];
-    sel->tensor_layout = nc_xcalloc((size_t)g->n_tensors + 1, sizeof(int));
+    sel->tensor_format = nc_xcalloc((size_t)g->n_tensors + 1, sizeof(int));
     for (int k = 0; k < n; k++) {
       const nc_routine *r = sel->layers[k].cands[res.choice[k]].r;
       for (int i = 0; i < sel->layers[k].na.a.n_out; i++) {
         int t = sel->layers[k].na.out_tensor[i];
-        if (t >= 0) sel->tensor_layout[t] = r->out_layout;
+        if (t >= 0) sel->tensor_format[t] = nc_routine_out_format(r);
       }
     }
   }

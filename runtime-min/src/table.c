@@ -68,6 +68,12 @@ const char *nc_layout_name(int layout) {
   }
 }
 
+const char *nc_format_name(int fmt, char *buf, size_t n) {
+  if (nc_format_q(fmt) == NC_Q_U8) snprintf(buf, n, "%s.u8", nc_layout_name(nc_format_layout(fmt)));
+  else snprintf(buf, n, "%s", nc_layout_name(nc_format_layout(fmt)));
+  return buf;
+}
+
 size_t nc_layout_bytes(const nc_tdesc *d, int layout) {
   size_t es = nc_dtype_size(d->dtype);
   int64_t block = layout == NC_LAYOUT_NCHW8C ? 8 : layout == NC_LAYOUT_NCHW16C ? 16 : 0;

@@ -88,6 +88,9 @@ static inline int nc_format_q(int fmt) { return fmt / NC_LAYOUT_COUNT; }
 static inline int nc_routine_in_format(const nc_routine *r) { return nc_format(r->in_layout, r->in_q); }
 static inline int nc_routine_out_format(const nc_routine *r) { return nc_format(r->out_layout, r->out_q); }
 
+/* "nhwc", or "nhwc.u8" for a quantized format, into buf. */
+const char *nc_format_name(int fmt, char *buf, size_t n);
+
 /* Pack constant input idx of r for args a into dst (r->packed_bytes bytes). */
 void nc_routine_pack(const nc_routine *r, const nc_args *a, int idx, const void *const *consts,
                      void *dst);
