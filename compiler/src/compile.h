@@ -130,6 +130,10 @@ typedef struct nc_selection {
  * failed (message in nc_err_msg()). */
 int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selection *sel);
 void nc_selection_free(nc_selection *sel);
+/* (Re)run DPRS over sel's candidates (time + o->error_weight * err) and
+ * adapter times, without measuring: sets chosen, tensor_format, totals.
+ * Returns 0 or -1 (no feasible assignment). */
+int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel);
 /* Candidate routines of layer k of sel (sel->layers[k].na built): fills
  * cands/n_cands like nc_select does. Returns 0 or -1 (no routine applies). */
 int nc_select_candidates(const nc_graph *g, const nc_options *o, nc_layer_sel *ls);

@@ -323,12 +323,13 @@ double nc_selection_adapter_ms(const nc_selection *sel, int tensor, int from, in
 /* Adapter costs per (value, from, to), measured before DPRS runs so that
  * the DPRS time reported is the search alone. Negative: no adapter. */
 typedef struct adapter_ctx {
-  double *cost; /* [value][from][to] */
+  const double *cost;      /* sel->adapter_ms: [tensor][from][to] */
+  const int *value_tensor; /* DPRS value -> tensor */
 } adapter_ctx;
 
 static double adapter_cost(void *vctx, int value, int from, int to) {
   adapter_ctx *ctx = vctx;
-  return ctx->cost[(value * NC_FORMAT_COUNT + from) * NC_FORMAT_COUNT + to];
+  return ctx->cost[(ctx->value_tensor[value] * NC_FORMAT_COUNT + from) * NC_FORMAT_COUNT + to];
 }
 
 /* The formats a value may take: quantized ones only when it was calibrated
@@ -350,10 +351,10 @@ static const nc_routine *value_adapter(const nc_tensor *t, int from, int to) {
 }
 
 /* Every candidate of every layer and every adapter DPRS may use, measured
- * (or looked up) once per distinct pair; fills the candidates' times, the
- * per-value adapter table (negative: no adapter) and sel->adapter_ms. */
+ * (or looked up) once per distinct pair; fills the candidates' times and
+ * sel->adapter_ms (negative: no adapter). */
 static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *cost,
-                       nc_selection *sel, const int *value_tensor, int n_values, double *acost) {
+                       nc_selection *sel, const int *value_tensor, int n_values) {
   static const void *const no_consts[1] = {NULL};
   enum { F = NC_FORMAT_COUNT, L2 = NC_FORMAT_COUNT * NC_FORMAT_COUNT };
   mlist m = {nc_strmap_new(), NULL, 0, 0};
@@ -402,7 +403,6 @@ static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *c
       for (int to = 0; to < F; to++) {
         int id = aitem[v * L2 + f * F + to];
         double ms = f == to ? 0.0 : id >= 0 ? to_ns(m.items[id].ms) : -1.0;
-        acost[v * L2 + f * F + to] = ms;
         sel->adapter_ms[value_tensor[v] * L2 + f * F + to] = ms;
       }
   for (int k = 0; k < sel->n_layers; k++) free(cand_item[k]);
@@ -427,6 +427,19 @@ void nc_selection_free(nc_selection *sel) {
   free(sel->fingerprint);
   free(sel->library_version);
   memset(sel, 0, sizeof *sel);
+}
+
+/* values: activation tensors (graph inputs and layer outputs) */
+static int number_values(const nc_graph *g, int *tensor_value, int *value_tensor) {
+  int n_values = 0;
+  for (int t = 0; t < g->n_tensors; t++) {
+    tensor_value[t] = -1;
+    if (!g->tensors[t].data && (g->tensors[t].is_input || g->tensors[t].producer >= 0)) {
+      tensor_value[t] = n_values;
+      value_tensor[n_values++] = t;
+    }
+  }
+  return n_values;
 }
 
 int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selection *sel) {
@@ -454,26 +467,33 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     return -1;
   }
 
-  /* values: activation tensors (graph inputs and layer outputs) */
   int *tensor_value = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1));
   int *value_tensor = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1));
-  int n_values = 0;
-  for (int t = 0; t < g->n_tensors; t++) {
-    tensor_value[t] = -1;
-    if (!g->tensors[t].data && (g->tensors[t].is_input || g->tensors[t].producer >= 0)) {
-      tensor_value[t] = n_values;
-      value_tensor[n_values++] = t;
-    }
-  }
-  adapter_ctx actx;
-  actx.cost = nc_xmalloc(sizeof(double) * (size_t)(n_values + 1) * NC_FORMAT_COUNT * NC_FORMAT_COUNT);
-  if (measure_all(g, o, cost, sel, value_tensor, n_values, actx.cost)) {
-    free(tensor_value);
-    free(value_tensor);
-    free(actx.cost);
+  int n_values = number_values(g, tensor_value, value_tensor);
+  rc = measure_all(g, o, cost, sel, value_tensor, n_values);
+  free(tensor_value);
+  free(value_tensor);
+  /* after measuring: an agent's identity is known once it has answered */
+  sel->fingerprint = nc_xstrdup(cost->fingerprint ? cost->fingerprint : "unknown");
+  sel->library_version =
+      nc_xstrdup(cost->library_version ? cost->library_version : nc_runtime_version());
+  if (rc) {
     nc_selection_free(sel);
     return -2;
   }
+  if (nc_select_solve(g, o, sel)) {
+    nc_selection_free(sel);
+    return -1;
+  }
+  return 0;
+}
+
+int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel) {
+  int n = sel->n_layers, rc = 0;
+  int *tensor_value = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1));
+  int *value_tensor = nc_xmalloc(sizeof(int) * (size_t)(g->n_tensors + 1));
+  int n_values = number_values(g, tensor_value, value_tensor);
+  adapter_ctx actx = {sel->adapter_ms, value_tensor};
   dprs_layer *layers = nc_xcalloc((size_t)n + 1, sizeof *layers);
   dprs_choice **choices = nc_xcalloc((size_t)n + 1, sizeof *choices);
   for (int k = 0; k < n && !rc; k++) {
@@ -540,6 +560,7 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     sel->exact = res.exact;
     sel->dprs_states = res.max_states;
     for (int k = 0; k < n; k++) sel->layers[k].chosen = res.choice[k];
+    free(sel->tensor_format);
     sel->tensor_format = nc_xcalloc((size_t)g->n_tensors + 1, sizeof(int));
     for (int k = 0; k < n; k++) {
       const nc_routine *r = sel->layers[k].cands[res.choice[k]].r;
@@ -555,10 +576,5 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
   free(layers);
   free(src_v); free(src_f); free(snk_v); free(snk_f);
   free(tensor_value); free(value_tensor);
-  free(actx.cost);
-  /* after measuring: an agent's identity is known once it has answered */
-  sel->fingerprint = nc_xstrdup(cost->fingerprint ? cost->fingerprint : "unknown");
-  sel->library_version =
-      nc_xstrdup(cost->library_version ? cost->library_version : nc_runtime_version());
   return rc ? -1 : 0;
 }
