@@ -4,7 +4,7 @@
 #include "ops.h"
 
 static const nc_op_def *const families[] = {
-    nc_ops_elementwise, nc_ops_nn, nc_ops_tensor, nc_ops_reduce,
+    nc_ops_elementwise, nc_ops_nn, nc_ops_tensor, nc_ops_reduce, nc_ops_quant,
 };
 
 const nc_op_def *nc_op_find(const char *op) {

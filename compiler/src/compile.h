@@ -75,6 +75,9 @@ typedef struct nc_tune_options {
   const char *plan_path; /* emit from this plan.yaml: no cost source, no measuring */
   nc_cost_source *cost;  /* shared cost source (several models); NULL = one per call */
   int stop_after;        /* nc_stop_after */
+  /* --dtype int8|auto: calibration and accuracy budget (quantize.h); NULL
+   * = defaults (random calibration samples, no budget). */
+  const struct nc_quant_options *quant;
 } nc_tune_options;
 typedef enum nc_stop_after {
   NC_STOP_NONE = 0,   /* emit model.c, model.h, plan.yaml */
@@ -125,6 +128,10 @@ typedef struct nc_selection {
   char *cost_name, *fingerprint, *library_version;
   /* Distinct (routine, args) pairs needed; of those measured now / stored. */
   long n_distinct, n_measured_new, n_from_db;
+  /* Error of this choice against f32, measured on the calibration samples
+   * (quantized selections only; model_err_samples 0 = not measured). */
+  double model_rel_l2, model_top1;
+  int model_err_samples;
 } nc_selection;
 /* Returns 0; -1 when a layer has no applicable routine; -2 when measuring
  * failed (message in nc_err_msg()). */
@@ -189,6 +196,10 @@ typedef struct nc_compile_report {
   int forced_used;
   /* distinct (routine, args) pairs, measured now, taken from the profile DB */
   long distinct, measured_new, from_db;
+  /* quantized compiles: layers running quantized routines, calibration
+   * samples (random: 1 if the random fallback), measured model error */
+  int quant_layers, calib_samples, calib_random, budget;
+  double model_rel_l2, model_top1, error_weight, quant_seconds;
 } nc_compile_report;
 /* Compile an imported graph into dir. Returns an nc_stage (message in nc_err_msg()). */
 int nc_compile_graph(nc_graph *g, const nc_options *o, const char *dir, nc_compile_report *rep);

@@ -681,6 +681,9 @@ static int write_plan(const emitter *e, const char *path, const nc_emit_info *in
   fprintf(f, "arena_bytes: %zu\narena_lower_bound_bytes: %zu\nweights_bytes: %zu\n",
           info->arena_bytes, info->arena_lower_bound, info->weights_bytes);
   put_quantization(f, g);
+  if (sel->model_err_samples > 0)
+    fprintf(f, "accuracy:\n  samples: %d\n  rel_l2: %.6g\n  top1: %.6g\n",
+            sel->model_err_samples, sel->model_rel_l2, sel->model_top1);
   fprintf(f, "steps:\n");
   for (int s = 0; s < e->n_steps; s++) {
     const step *st = &e->steps[s];
@@ -704,6 +707,11 @@ static int write_plan(const emitter *e, const char *path, const nc_emit_info *in
       fprintf(f, "\n    op: %s\n", n->op);
     }
     fprintf(f, "    routine: %s\n    predicted_ms: %.6f\n", st->desc, st->ms);
+    if (st->kind == STEP_ROUTINE) {
+      const nc_layer_sel *ls = &sel->layers[st->layer];
+      if (ls->cands[ls->chosen].err > 0.0)
+        fprintf(f, "    err: %.6g\n", ls->cands[ls->chosen].err);
+    }
     if (st->kind == STEP_ROUTINE && sel->layers[st->layer].n_cands > 1) {
       const nc_layer_sel *ls = &sel->layers[st->layer];
       fprintf(f, "    candidates:\n");

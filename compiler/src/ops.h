@@ -34,6 +34,7 @@ extern const nc_op_def nc_ops_elementwise[];
 extern const nc_op_def nc_ops_nn[];
 extern const nc_op_def nc_ops_tensor[];
 extern const nc_op_def nc_ops_reduce[];
+extern const nc_op_def nc_ops_quant[];
 
 /* Shared shape helpers (ops/common.c). */
 /* Multidirectional (numpy) broadcast of a and b into out; -1 if incompatible. */

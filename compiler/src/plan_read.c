@@ -234,6 +234,18 @@ static int read_quantization(plan *p, nc_graph *g) {
   return 0;
 }
 
+/* `accuracy:` (optional): the measured error, carried into the re-emitted plan. */
+static int read_accuracy(plan *p, nc_selection *sel) {
+  const yaml_node_t *a = get(p, p->root, "accuracy");
+  double n;
+  if (!a) return 0;
+  if (want_double(p, a, "samples", &n) || want_double(p, a, "rel_l2", &sel->model_rel_l2) ||
+      want_double(p, a, "top1", &sel->model_top1))
+    return -1;
+  sel->model_err_samples = (int)n;
+  return 0;
+}
+
 static int read_dprs(plan *p, nc_selection *sel) {
   yaml_node_t *d = get(p, p->root, "dprs");
   double states;
@@ -311,7 +323,8 @@ int nc_plan_read(nc_graph *g, const nc_options *o, const char *path, nc_selectio
   memset(&p, 0, sizeof p);
   p.path = path;
   if (load_yaml(&p)) return -1;
-  int rc = check_identity(&p, g, o) || read_dprs(&p, sel) || read_quantization(&p, g);
+  int rc = check_identity(&p, g, o) || read_dprs(&p, sel) || read_quantization(&p, g) ||
+           read_accuracy(&p, sel);
   int *order = nc_xmalloc(sizeof(int) * (size_t)(g->n_nodes + 1));
   int n = rc ? 0 : nc_graph_topo(g, order);
   if (n < 0) rc = nc_fail("%s: graph has a cycle", g->path);

@@ -555,7 +555,10 @@ int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel) {
     sel->dprs_seconds = nc_now_seconds() - t0;
   }
   if (!rc) {
-    sel->total_ms = res.total;
+    /* the DPRS objective minus the accuracy price: the predicted time */
+    double priced = 0.0;
+    for (int k = 0; k < n; k++) priced += sel->layers[k].cands[res.choice[k]].err;
+    sel->total_ms = res.total - o->error_weight * priced;
     sel->lower_bound_ms = res.lower_bound;
     sel->exact = res.exact;
     sel->dprs_states = res.max_states;

@@ -292,7 +292,10 @@ int nc_measure_routine(const nc_routine *r, const nc_args *a, const void *const 
     return fail(NC_MEASURE_ISA_UNSUPPORTED, err, errn, "this CPU cannot run ISA '%s' of %s", isa,
                 r->descriptor);
   int32_t dt = nc_measure_key_dtype(a);
-  if (dt != NC_UNDEF && (dt > 31 || !(r->dtypes & NC_DT(dt))))
+  /* quantized-storage routines name the logical dtype (adapters) or the
+   * storage one; their applies() checks the tdescs */
+  int quant = r->in_q != NC_Q_NONE || r->out_q != NC_Q_NONE;
+  if (dt != NC_UNDEF && !quant && (dt > 31 || !(r->dtypes & NC_DT(dt))))
     return fail(NC_MEASURE_NOT_APPLICABLE, err, errn, "%s does not take dtype %s", r->descriptor,
                 nc_dtype_name(dt));
   if (r->applies && !r->applies(a))

@@ -7,10 +7,15 @@
 #include "rt_source_hash.h"
 #include "table_families.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
+
 #define NC_MAX_ROUTINES 2048
 
 static const nc_routine *const families[] = {
     nc_routines_elementwise, nc_routines_nn, nc_routines_tensor, nc_routines_reduce,
+    nc_routines_quant,
     nc_routines_x86_gemm, nc_routines_x86_blocked, nc_routines_x86_winograd,
 };
 
@@ -158,6 +163,16 @@ int nc_cpu_supports(const char *isa) {
   if (strcmp(isa, "avx512") == 0)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  /* VNNI bits straight from CPUID (leaf 7: sub-leaf 0 ECX bit 11 = AVX512_VNNI,
+   * sub-leaf 1 EAX bit 4 = AVX_VNNI); the OS-state checks come with avx2 / avx512f */
+  if (strcmp(isa, "avx512vnni") == 0 || strcmp(isa, "avxvnni") == 0) {
+    unsigned a0 = 0, b0 = 0, c0 = 0, d0 = 0, a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+    if (!__get_cpuid_count(7, 0, &a0, &b0, &c0, &d0)) return 0;
+    if (isa[3] == '5')
+      return (c0 >> 11 & 1u) && nc_cpu_supports("avx512") && nc_cpu_supports("avx2");
+    if (a0 < 1 || !__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) return 0;
+    return (a1 >> 4 & 1u) && nc_cpu_supports("avx2");
+  }
 #endif
   return 0;
 }

@@ -7,6 +7,7 @@ extern const nc_routine nc_routines_elementwise[]; /* elementwise.c */
 extern const nc_routine nc_routines_nn[];          /* conv, gemm, pool, norm, softmax, adapters */
 extern const nc_routine nc_routines_tensor[];      /* data movement */
 extern const nc_routine nc_routines_reduce[];      /* reductions, argmax, topk, losses, resize */
+extern const nc_routine nc_routines_quant[];       /* ONNX quantization operators */
 /* x86-64 SIMD (AVX2+FMA, AVX-512) */
 extern const nc_routine nc_routines_x86_gemm[];     /* packed GEMM and the layers on it */
 extern const nc_routine nc_routines_x86_blocked[];  /* NCHW8c/NCHW16c layouts */
