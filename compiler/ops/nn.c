@@ -53,7 +53,7 @@ static int lower_gemm(nc_graph *g, nc_node *n) {
 }
 
 static int fuse_gemm_act(nc_node *n, int act, double alpha, double beta) {
-  if (act <= NC_ACT_NONE || act > NC_ACT_LEAKYRELU) return 0;
+  if (act <= NC_ACT_NONE || act > NC_ACT_SILU) return 0;
   if (!n->ia || n->n_ia != NC_GEMM_IA_COUNT || !n->fa || n->n_fa != NC_GEMM_FA_COUNT) {
     /* Not lowered yet: record defaults that lowering overwrites except the act. */
     int64_t ia[NC_GEMM_IA_COUNT] = {0};

@@ -97,7 +97,7 @@ int nc_nn_lower_conv(nc_graph *g, nc_node *n) {
 /* Records the activation in the args (allocating them if lowering has not run
  * yet; lowering keeps it). Only one activation can be fused. */
 int nc_nn_fuse_conv_act(nc_node *n, int act, double alpha, double beta) {
-  if (act <= NC_ACT_NONE || act > NC_ACT_LEAKYRELU) return 0;
+  if (act <= NC_ACT_NONE || act > NC_ACT_SILU) return 0;
   if (!n->ia || n->n_ia != NC_CONV_IA_COUNT || !n->fa || n->n_fa != NC_CONV_FA_COUNT) {
     int64_t ia[NC_CONV_IA_COUNT] = {0};
     double fa[NC_CONV_FA_COUNT] = {0};

@@ -1,13 +1,15 @@
 /* Graph passes: lower every layer in topological order (shape inference and
  * routine args), fold layers whose inputs are all known by running their
- * reference routine, fold BatchNormalization into Conv, fuse activations into
- * their producer, and drop dead layers. */
+ * reference routine, fold BatchNormalization into Conv, fuse a residual Add
+ * into the Conv feeding it, fuse activations (SiLU = Sigmoid + Mul included)
+ * into their producer, and drop dead layers. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compile.h"
+#include "neuroc/args_nn.h"
 #include "ops.h"
 
 #define MAX_RT_IN 64
@@ -297,6 +299,99 @@ static int activation_of(nc_graph *g, nc_node *n, int *act, double *alpha, doubl
   return 0;
 }
 
+/* --- SiLU: x * Sigmoid(x), exported as a Sigmoid and a Mul --- */
+
+/* The live layers reading tensor t (at most `max`); -1 if more, or if t is a
+ * graph output (its value must stay visible). */
+static int consumers(nc_graph *g, int t, nc_node **out, int max) {
+  if (g->tensors[t].is_output) return -1;
+  int k = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    nc_node *n = &g->nodes[i];
+    if (n->dead) continue;
+    for (int j = 0; j < n->n_in; j++)
+      if (n->in[j] == t) {
+        if (k == max) return -1;
+        out[k++] = n;
+        break;
+      }
+  }
+  return k;
+}
+
+/* Producer output x read only by s = Sigmoid(x) and m = Mul(x, s) (either
+ * operand order), s read only by m: returns m (and *sig = s), or NULL. */
+static nc_node *silu_mul(nc_graph *g, int x, nc_node **sig) {
+  nc_node *c[2];
+  if (consumers(g, x, c, 2) != 2) return NULL;
+  nc_node *s = !strcmp(c[0]->op, "Sigmoid") ? c[0] : c[1];
+  nc_node *m = s == c[0] ? c[1] : c[0];
+  if (strcmp(s->op, "Sigmoid") != 0 || strcmp(m->op, "Mul") != 0) return NULL;
+  if (s->n_in != 1 || s->in[0] != x || s->n_out != 1 || m->n_in != 2 || m->n_out != 1)
+    return NULL;
+  int so = s->out[0];
+  if (!((m->in[0] == x && m->in[1] == so) || (m->in[0] == so && m->in[1] == x))) return NULL;
+  if (sole_consumer(g, so) != m) return NULL;
+  *sig = s;
+  return m;
+}
+
+static int fuse_silu(nc_graph *g) {
+  int count = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    nc_node *p = &g->nodes[i];
+    if (p->dead || p->n_out != 1 || p->out[0] < 0) continue;
+    const nc_op_def *d = nc_op_find(p->op);
+    if (!d || !d->fuse_act || g->tensors[p->out[0]].desc.dtype != NC_F32) continue;
+    nc_node *s = NULL, *m = silu_mul(g, p->out[0], &s);
+    if (!m || !d->fuse_act(p, NC_ACT_SILU, 0.0, 0.0)) continue;
+    s->dead = m->dead = 1;
+    p->out[0] = m->out[0];
+    count++;
+  }
+  return count;
+}
+
+/* --- residual Add fused into the Conv that feeds it: Y = Conv(...) + S
+ * becomes one Conv with S as its fourth input (args_nn.h NC_CONV_IN_SUM),
+ * added before the activation, so a following Relu still fuses. --- */
+
+static int same_shape(const nc_tdesc *a, const nc_tdesc *b) {
+  if (a->ndim != b->ndim) return 0;
+  for (int d = 0; d < a->ndim; d++)
+    if (a->dims[d] != b->dims[d]) return 0;
+  return 1;
+}
+
+static int conv_has_act(const nc_node *c) {
+  return c->ia && c->n_ia > NC_CONV_IA_ACT && c->ia[NC_CONV_IA_ACT] != NC_ACT_NONE;
+}
+
+static int fuse_residuals(nc_graph *g) {
+  int count = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    nc_node *c = &g->nodes[i];
+    if (c->dead || strcmp(c->op, "Conv") != 0 || c->n_out != 1 || c->out[0] < 0) continue;
+    if (c->n_in > NC_CONV_IN_SUM || conv_has_act(c)) continue;
+    const int y = c->out[0];
+    nc_node *add = sole_consumer(g, y);
+    if (!add || strcmp(add->op, "Add") != 0 || add->n_in != 2 || add->n_out != 1) continue;
+    const int skip = add->in[0] == y ? add->in[1] : add->in[0];
+    if (skip < 0 || skip == y) continue;
+    const nc_tensor *st = &g->tensors[skip], *yt = &g->tensors[y];
+    /* a constant would miss the layout adapters activation inputs get */
+    if (st->data || st->desc.dtype != NC_F32 || yt->desc.dtype != NC_F32) continue;
+    const nc_tdesc *sum_out = &g->tensors[add->out[0]].desc;
+    if (!same_shape(&st->desc, &yt->desc) || !same_shape(&st->desc, sum_out)) continue;
+    int ins[4] = {c->in[0], c->in[1], c->n_in > 2 ? c->in[2] : -1, skip};
+    int outs[1] = {add->out[0]};
+    nc_node_set_io(c, ins, 4, outs, 1);
+    add->dead = 1;
+    count++;
+  }
+  return count;
+}
+
 static int fuse_activations(nc_graph *g) {
   int count = 0;
   for (int i = 0; i < g->n_nodes; i++) {
@@ -408,7 +503,10 @@ int nc_run_passes(nc_graph *g, nc_pass_stats *st) {
   }
   st->noops_removed = remove_noops(g);
   st->bn_folded = fold_batchnorms(g);
-  st->act_fused = fuse_activations(g);
+  /* residual Adds count with the activations: both are fused epilogues */
+  st->act_fused = fuse_residuals(g);
+  st->act_fused += fuse_silu(g);
+  st->act_fused += fuse_activations(g);
   st->dead_removed = remove_dead(g);
   set_producers(g);
   return 0;

@@ -1,4 +1,5 @@
-/* Conv reference (cpu:f32:nchw/conv-direct/c99, any 1-D..3-D) and the
+/* Conv reference (cpu:f32:nchw/conv-direct/c99, any 1-D..3-D, with the
+ * optional fused residual sum input, see args_nn.h) and the
  * geometry helpers the other conv and pool routines share. The reference
  * accumulates whole output rows per kernel tap, so the inner loop is a
  * contiguous multiply-add for stride 1 and it stays usable for depthwise. */
@@ -96,6 +97,7 @@ void nc_conv_direct_f32_nchw_c99(const nc_args *a, const void *const *in, void *
   nc_conv_geom_read(a, 0, &g);
   const float *x = in[0], *w = in[1];
   const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
+  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
   float *y = out[0];
   const int64_t isz = g.in[0] * g.in[1] * g.in[2], osz = g.out[0] * g.out[1] * g.out[2];
   const int64_t ksz = g.k[0] * g.k[1] * g.k[2];
@@ -113,6 +115,10 @@ void nc_conv_direct_f32_nchw_c99(const nc_args *a, const void *const *in, void *
           for (kk[1] = 0; kk[1] < g.k[1]; kk[1]++)
             for (kk[2] = 0; kk[2] < g.k[2]; kk[2]++)
               conv_tap(&g, wk[(kk[0] * g.k[1] + kk[1]) * g.k[2] + kk[2]], xplane, yplane, kk);
+      }
+      if (sum) { /* fused residual Add: after the bias, before the activation */
+        const float *splane = sum + (n * g.m + m) * osz;
+        for (int64_t i = 0; i < osz; i++) yplane[i] += splane[i];
       }
       nc_nn_act_span(yplane, osz, g.act, g.act_alpha, g.act_beta);
     }

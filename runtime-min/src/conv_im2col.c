@@ -24,8 +24,10 @@ static int is_pointwise(const nc_conv_geom *g) {
          g->pad[1] == 0 && g->pad[2] == 0 && g->in[1] == g->out[1] && g->in[2] == g->out[2];
 }
 
+/* 2-D convs without a fused residual sum (these routines do not add one). */
 int nc_conv_2d_applies(const nc_args *a) {
-  return nc_nn_ia(a, NC_CONV_IA_NSPATIAL, 0) == 2 && a->in[0].ndim == 4;
+  return nc_nn_ia(a, NC_CONV_IA_NSPATIAL, 0) == 2 && a->in[0].ndim == 4 &&
+         !nc_nn_has_in(a, NC_CONV_IN_SUM);
 }
 
 static size_t im2col_scratch(const nc_args *a) {

@@ -109,6 +109,7 @@ float nc_apply_act(float x, int64_t act, double alpha, double beta) {
   }
   case NC_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
   case NC_ACT_LEAKYRELU: return x >= 0.0f ? x : x * (float)alpha;
+  case NC_ACT_SILU: return x / (1.0f + expf(-x));
   default: return x;
   }
 }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "x86_act.h"
 #include "x86_blocked.h"
 
 #if NCB_BITS == 512
@@ -88,59 +89,22 @@ KI vf v_lanes(int64_t n) {
   return V_LOAD((const float *)m);
 }
 
-/* e^x, Cephes' single-precision scheme: x = k ln2 + r, e^r by a degree-6
- * polynomial, 2^k through the exponent bits (about 2 ulp). x is clamped so
- * that k stays a normal exponent; e^x below the clamp is about 6e-39. */
-KI vf v_exp(vf x) {
-  x = V_MIN(V_MAX(x, V_SET1(-87.0f)), V_SET1(88.0f));
-  vf k = V_ROUND(V_MUL(x, V_SET1(1.44269504088896341f)));
-  vf r = V_FMA(k, V_SET1(-0.693359375f), x);
-  r = V_FMA(k, V_SET1(2.12194440e-4f), r);
-  vf p = V_SET1(1.9875691500e-4f);
-  p = V_FMA(p, r, V_SET1(1.3981999507e-3f));
-  p = V_FMA(p, r, V_SET1(8.3334519073e-3f));
-  p = V_FMA(p, r, V_SET1(4.1665795894e-2f));
-  p = V_FMA(p, r, V_SET1(1.6666665459e-1f));
-  p = V_FMA(p, r, V_SET1(5.0000001201e-1f));
-  p = V_FMA(p, V_MUL(r, r), V_ADD(r, V_SET1(1.0f)));
-  vi e = VI_SHL(VI_ADD(V_CVT_I(k), VI_SET1(127)), 23);
-  return V_MUL(p, V_FROM_I(e));
-}
-
-/* 1/d without a divide: the hardware estimate and two Newton steps (a
- * divide costs more than the whole exponential). */
-KI vf v_recip(vf d) {
-  const vf one = V_SET1(1.0f);
-  vf r = V_RCP(d);
-  r = V_FMA(r, V_FMA(V_SUB(V_ZERO(), d), r, one), r);
-  return V_FMA(r, V_FMA(V_SUB(V_ZERO(), d), r, one), r);
-}
-
-KI vf v_sigmoid(vf x) { return v_recip(V_ADD(V_SET1(1.0f), v_exp(V_SUB(V_ZERO(), x)))); }
-
-/* The fused activations (nc_act), as nc_apply_act computes them. */
-KI vf v_act(vf v, int64_t act, vf alpha, vf beta) {
-  switch (act) {
-  case NC_ACT_RELU: return V_MAX(v, V_ZERO());
-  case NC_ACT_CLIP: return V_MIN(V_MAX(v, alpha), beta);
-  case NC_ACT_HARDSWISH: {
-    vf t = V_MIN(V_MAX(V_ADD(v, V_SET1(3.0f)), V_ZERO()), V_SET1(6.0f));
-    return V_DIV(V_MUL(v, t), V_SET1(6.0f));
-  }
-  case NC_ACT_SIGMOID: return v_sigmoid(v);
-  case NC_ACT_LEAKYRELU: return V_FMA(V_MIN(v, V_ZERO()), alpha, V_MAX(v, V_ZERO()));
-  default: return v;
-  }
-}
+/* The fused activations and sigmoid: the shared x86 versions (x86_act.h). */
+#if NCB_BITS == 512
+#define v_sigmoid nc_sigmoid512
+#define v_act nc_act512
+#else
+#define v_sigmoid nc_sigmoid256
+#define v_act nc_act256
+#endif
 
 /* Activation over `n` vectors in place; lanes outside `keep` are zeroed
  * (the tail block: keep the padding at zero whatever act(0) is). */
 KF void act_vectors(float *p, int64_t n, int64_t act, float alpha, float beta, int tail,
                     vf keep) {
   if (act == NC_ACT_NONE && !tail) return;
-  const vf va = V_SET1(alpha), vb = V_SET1(beta);
   for (int64_t i = 0; i < n; i++) {
-    vf v = v_act(V_LOAD(p + i * B), act, va, vb);
+    vf v = v_act(V_LOAD(p + i * B), act, alpha, beta);
     V_STORE(p + i * B, tail ? V_AND(v, keep) : v);
   }
 }
@@ -150,15 +114,26 @@ KF void act_vectors(float *p, int64_t n, int64_t act, float alpha, float beta, i
 /* One 2-D convolution over blocked output, input blocked or plain. Input
  * channel `ic` of block `icb` at row ih, column iw sits at
  * x + icb*x_icb + ic*x_ic + ih*x_row + iw*x_pix. Packed weights
- * [OCb][ICb][KH][KW][icblk][B] (x86_blocked.h). */
+ * [OCb][ICb][KH][KW][icblk][B] (x86_blocked.h). `sum` (or NULL) is the
+ * fused residual input, blocked like the output y: the element at y + i is
+ * added from sum + i, after the bias and before the activation. */
 typedef struct cv_geom {
-  const float *w, *bias;
+  const float *w, *bias, *sum;
+  const float *y; /* output base, to find a tile's offset into sum */
   int64_t ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
   int64_t icb_n, icblk, x_icb, x_ic, x_row, x_pix, x_img;
   int64_t ocb_n, m, w_ocb, y_ocb, y_img;
   int64_t act;
   float alpha, beta;
 } cv_geom;
+
+/* The residual sum of the rw pixels at yo (one output block) added to acc. */
+KI void add_sum(const cv_geom *g, vf *acc, int rw, const float *yo) {
+  if (!g->sum) return;
+  const float *sp = g->sum + (yo - g->y);
+#pragma GCC unroll 32
+  for (int r = 0; r < rw; r++) acc[r] = V_ADD(acc[r], V_LOAD(sp + r * B));
+}
 
 /* After a tile's store: activations not done in registers, and zeros in
  * the padded lanes of the tail block (act(0) need not be 0). */
@@ -215,6 +190,12 @@ KI void conv_tile(const cv_geom *g, const float *xn, float *yn, int64_t ocb, con
       }
     }
   }
+  if (g->sum)
+    for (int j = 0; j < nocb; j++) {
+      const float *sp = g->sum + (yn + (ocb + j) * g->y_ocb + (oh * g->ow + ow0) * B - g->y);
+#pragma GCC unroll 32
+      for (int r = 0; r < rw; r++) acc[r][j] = V_ADD(acc[r][j], V_LOAD(sp + r * B));
+    }
   /* Relu and Clip (relu6) in registers; the rest on the stored tile. */
   if (g->act == NC_ACT_RELU || g->act == NC_ACT_CLIP) {
     const vf lo = g->act == NC_ACT_RELU ? V_ZERO() : V_SET1(g->alpha);
@@ -338,12 +319,15 @@ KF void conv_run(const cv_geom *g, const float *x, float *y, int64_t n) {
 
 /* Geometry from the Conv args; plain_in = input stored NCHW. A 1x1 stride-1
  * unpadded conv is one long row of H*W pixels (no borders, widest tiles). */
-static void cv_geom_read(const nc_args *a, const void *const *in, int plain_in, cv_geom *g) {
+static void cv_geom_read(const nc_args *a, const void *const *in, const float *y, int plain_in,
+                         cv_geom *g) {
   nc_conv_geom c;
   nc_conv_geom_read(a, 0, &c);
   memset(g, 0, sizeof *g);
   g->w = in[1];
   g->bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
+  g->sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
+  g->y = y;
   g->ih = c.in[1], g->iw = c.in[2], g->oh = c.out[1], g->ow = c.out[2];
   g->kh = c.k[1], g->kw = c.k[2], g->sh = c.stride[1], g->sw = c.stride[2];
   g->dh = c.dil[1], g->dw = c.dil[2], g->ph = c.pad[1], g->pw = c.pad[2];
@@ -372,7 +356,7 @@ static void cv_geom_read(const nc_args *a, const void *const *in, int plain_in, 
 ROUTINE(nc_conv_direct) {
   (void)scratch;
   cv_geom g;
-  cv_geom_read(a, in, 0, &g);
+  cv_geom_read(a, in, out[0], 0, &g);
   conv_run(&g, in[0], out[0], a->in[0].dims[0]);
 }
 
@@ -381,7 +365,7 @@ NCB_TGT void NCB_SYM_PLAIN(nc_conv_direct)(const nc_args *a, const void *const *
                                            void *const *out, void *scratch) {
   (void)scratch;
   cv_geom g;
-  cv_geom_read(a, in, 1, &g);
+  cv_geom_read(a, in, out[0], 1, &g);
   conv_run(&g, in[0], out[0], a->in[0].dims[0]);
 }
 
@@ -392,6 +376,7 @@ NCB_TGT void NCB_SYM_PLAIN(nc_conv_direct)(const nc_args *a, const void *const *
 /* End of a depthwise tile of rw pixels: Relu/Clip in registers, store, then
  * the remaining activations and the padding-lane rule on the stored tile. */
 KI void dw_store(const cv_geom *g, vf *acc, int rw, float *yo, int64_t cb) {
+  add_sum(g, acc, rw, yo);
   if (g->act == NC_ACT_RELU || g->act == NC_ACT_CLIP) {
     const vf lo = g->act == NC_ACT_RELU ? V_ZERO() : V_SET1(g->alpha);
     const vf hi = g->act == NC_ACT_RELU ? V_SET1(INFINITY) : V_SET1(g->beta);
@@ -481,7 +466,7 @@ KF void dw3_tiles(const cv_geom *g, const float *xb, float *yb, const float *wb,
 ROUTINE(nc_conv_depthwise) {
   (void)scratch;
   cv_geom g;
-  cv_geom_read(a, in, 0, &g);
+  cv_geom_read(a, in, out[0], 0, &g);
   const float *x = in[0];
   float *y = out[0];
   int64_t lo, hi;

@@ -27,9 +27,11 @@ int ncb_applies_conv(const nc_args *a) {
 }
 
 /* A plain input is read channel by channel with a stride of H*W: worth it
- * for the few channels of an image (the first layer), not beyond a block. */
+ * for the few channels of an image (the first layer), not beyond a block.
+ * No residual sum: it would come in the input's (plain) layout, while the
+ * kernels add it in the output's blocked one. */
 int ncb_applies_conv_plain(const nc_args *a) {
-  return ncb_applies_conv(a) && a->in[0].dims[1] <= 16;
+  return ncb_applies_conv(a) && a->in[0].dims[1] <= 16 && !nc_nn_has_in(a, NC_CONV_IN_SUM);
 }
 
 int ncb_applies_dwconv(const nc_args *a) {

@@ -90,13 +90,14 @@ void nc_xgemm_pack_b(int nr, int64_t k, int64_t n, const float *src, int64_t rs,
 }
 
 /* K == 0: no products, only the epilogue on zeros (or on C). */
-static void epilogue_only(int64_t m, int64_t n, float *c, int64_t ldc,
+static void epilogue_only(int64_t m, int64_t n, float *c, int64_t ldc, const float *sum,
                           const nc_sgemm_epilogue *e) {
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++) {
       float v = e->accumulate ? c[i * ldc + j] : 0.0f;
       if (e->bias_row) v += e->bias_row[i];
       if (e->bias_col) v += e->bias_col[j];
+      if (sum) v += sum[i * ldc + j];
       c[i * ldc + j] = nc_apply_act(v, e->act, e->act_alpha, e->act_beta);
     }
 }
@@ -121,35 +122,32 @@ static blk operand_block(const nc_xgemm_operand *o, int w, int64_t i0, int64_t n
   return b;
 }
 
-/* Micro-kernels over one (A block, B block) pair of a KC step. */
+/* Micro-kernels over one (A block, B block) pair of a KC step; e (and the
+ * bias / sum pointers, offset to the block) only on the last one. */
 static void block_product(const nc_xgemm_tile *t, blk ab, int64_t mb, blk bb, int64_t nb,
                           int64_t kc, float *c, int64_t ldc, int load_c,
-                          const nc_sgemm_epilogue *e, const float *brow, const float *bcol) {
+                          const nc_sgemm_epilogue *e, const float *brow, const float *bcol,
+                          const float *sum) {
   for (int64_t i0 = 0; i0 < mb; i0 += t->mr) {
     const int64_t rows = min64(t->mr, mb - i0);
     const float *ap = ab.base + (i0 / t->mr) * ab.pstride;
     for (int64_t j0 = 0; j0 < nb; j0 += t->nr) {
       const int64_t cols = min64(t->nr, nb - j0);
-      float *ct = c + i0 * ldc + j0;
       nc_xgemm_post post = {brow ? brow + i0 : NULL, bcol ? bcol + j0 : NULL,
-                            e ? (e->act == NC_ACT_SIGMOID ? NC_ACT_NONE : e->act) : 0,
+                            sum ? sum + i0 * ldc + j0 : NULL, e ? e->act : 0,
                             e ? e->act_alpha : 0.0f, e ? e->act_beta : 0.0f};
-      t->ukernel[rows - 1](kc, ap, bb.base + (j0 / t->nr) * bb.pstride, ct, ldc, cols, load_c,
-                           e ? &post : NULL);
-      if (e && e->act == NC_ACT_SIGMOID)
-        for (int64_t i = 0; i < rows; i++)
-          for (int64_t j = 0; j < cols; j++)
-            ct[i * ldc + j] = nc_apply_act(ct[i * ldc + j], NC_ACT_SIGMOID, 0.0, 0.0);
+      t->ukernel[rows - 1](kc, ap, bb.base + (j0 / t->nr) * bb.pstride, c + i0 * ldc + j0,
+                           ldc, cols, load_c, e ? &post : NULL);
     }
   }
 }
 
 void nc_xgemm(const nc_xgemm_tile *t, int64_t m, int64_t n, int64_t k,
               const nc_xgemm_operand *a, const nc_xgemm_operand *b, float *c, int64_t ldc,
-              const nc_sgemm_epilogue *e, float *scratch) {
+              const float *sum, const nc_sgemm_epilogue *e, float *scratch) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    epilogue_only(m, n, c, ldc, e);
+    epilogue_only(m, n, c, ldc, sum, e);
     return;
   }
   const int64_t KC = nc_xgemm_kc(t), NC = nc_xgemm_nc(t);
@@ -168,7 +166,8 @@ void nc_xgemm(const nc_xgemm_tile *t, int64_t m, int64_t n, int64_t k,
         blk ab = operand_block(a, t->mr, ib, mb, k, k0, kc, abuf);
         block_product(t, ab, mb, bb, nb, kc, c + ib * ldc + jb, ldc, load_c, last ? e : NULL,
                       e->bias_row ? e->bias_row + ib : NULL,
-                      e->bias_col ? e->bias_col + jb : NULL);
+                      e->bias_col ? e->bias_col + jb : NULL,
+                      sum ? sum + ib * ldc + jb : NULL);
       }
     }
   }

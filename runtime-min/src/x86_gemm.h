@@ -28,11 +28,13 @@
 #endif
 
 /* What the micro-kernel does to its tile after the last K block:
- * C = act(C + bias_row[i] + bias_col[j]); pointers already offset to the tile. */
+ * C = act(C + bias_row[i] + bias_col[j] + sum[i][j]); pointers already
+ * offset to the tile, sum with C's row stride (a fused residual Add). */
 typedef struct nc_xgemm_post {
   const float *bias_row; /* MR values or NULL */
   const float *bias_col; /* NR values or NULL */
-  int64_t act;           /* sigmoid is left to the driver (scalar pass) */
+  const float *sum;      /* tile of the residual input or NULL */
+  int64_t act;           /* any nc_act, done in registers (x86_act.h) */
   float act_alpha, act_beta;
 } nc_xgemm_post;
 
@@ -99,9 +101,11 @@ typedef struct nc_xgemm_strided {
 void nc_xgemm_pack_strided(const void *ctx, int64_t i0, int64_t ni, int64_t k0, int64_t kc,
                            int w, float *dst);
 
-/* C (M x N, row stride ldc) = epilogue(A * B), scratch as sized above. */
+/* C (M x N, row stride ldc) = epilogue(A * B), scratch as sized above. A
+ * non-NULL `sum` (M x N, row stride ldc too) is added after the bias and
+ * before the activation: a residual Add fused into the producer. */
 void nc_xgemm(const nc_xgemm_tile *t, int64_t m, int64_t n, int64_t k,
               const nc_xgemm_operand *a, const nc_xgemm_operand *b, float *c, int64_t ldc,
-              const nc_sgemm_epilogue *e, float *scratch);
+              const float *sum, const nc_sgemm_epilogue *e, float *scratch);
 
 #endif

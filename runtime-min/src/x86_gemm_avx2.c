@@ -1,7 +1,8 @@
 /* AVX2+FMA f32 GEMM micro-kernel: tile 6x16 (two ymm per row, 12
  * accumulators of the 16 ymm), for every row count 1..6. Column tails use
  * vmaskmov (only on partial tiles: its store form is slow on some cores);
- * bias and activation are applied in registers on the last K block.
+ * bias, residual sum and activation are applied in registers on the last K
+ * block.
  * Compiled with a per-function target attribute so the library builds for
  * any x86-64; callers check nc_cpu_supports("avx2"). */
 #include "x86_gemm.h"
@@ -9,33 +10,11 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "x86_act.h"
 #include "x86_gemm_rows.h"
 
 #define NC_AVX2 __attribute__((target("avx2,fma")))
 #define NC_INLINE2 static inline __attribute__((always_inline)) NC_AVX2
-
-/* Same results as nc_apply_act (NaN handling included); sigmoid is done by
- * the driver afterwards. */
-NC_INLINE2 __m256 act256(__m256 v, const nc_xgemm_post *p) {
-  const __m256 zero = _mm256_setzero_ps();
-  switch (p->act) {
-  case NC_ACT_RELU: return _mm256_max_ps(v, zero);
-  case NC_ACT_CLIP: {
-    __m256 lo = _mm256_max_ps(_mm256_set1_ps(p->act_alpha), v);
-    return _mm256_min_ps(_mm256_set1_ps(p->act_beta), lo);
-  }
-  case NC_ACT_HARDSWISH: {
-    __m256 t = _mm256_add_ps(v, _mm256_set1_ps(3.0f));
-    t = _mm256_min_ps(_mm256_max_ps(t, zero), _mm256_set1_ps(6.0f));
-    return _mm256_div_ps(_mm256_mul_ps(v, t), _mm256_set1_ps(6.0f));
-  }
-  case NC_ACT_LEAKYRELU: {
-    __m256 pos = _mm256_cmp_ps(v, zero, _CMP_GE_OQ);
-    return _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(p->act_alpha)), v, pos);
-  }
-  default: return v;
-  }
-}
 
 /* All-ones in the first n (clamped to 0..8) lanes. */
 NC_INLINE2 __m256i lanes(int64_t n) {
@@ -44,9 +23,11 @@ NC_INLINE2 __m256i lanes(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), idx);
 }
 
-/* Finishes one accumulator vector (row i, vector vi of the tile) into C. */
-NC_INLINE2 void out256(float *p, int full, __m256i m, __m256 v, int load_c,
+/* Finishes one accumulator vector into C at c + off (row i, vector vi of the
+ * tile): C, bias and the residual sum (same offset) added, then the activation. */
+NC_INLINE2 void out256(float *c, int64_t off, int full, __m256i m, __m256 v, int load_c,
                        const nc_xgemm_post *post, int i, int vi) {
+  float *p = c + off;
   if (load_c) v = _mm256_add_ps(v, full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m));
   if (post) {
     if (post->bias_row) v = _mm256_add_ps(v, _mm256_set1_ps(post->bias_row[i]));
@@ -54,7 +35,11 @@ NC_INLINE2 void out256(float *p, int full, __m256i m, __m256 v, int load_c,
       const float *bc = post->bias_col + vi * 8;
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(bc) : _mm256_maskload_ps(bc, m));
     }
-    v = act256(v, post);
+    if (post->sum) {
+      const float *sp = post->sum + off;
+      v = _mm256_add_ps(v, full ? _mm256_loadu_ps(sp) : _mm256_maskload_ps(sp, m));
+    }
+    v = nc_act256(v, post->act, post->act_alpha, post->act_beta);
   }
   if (full) _mm256_storeu_ps(p, v);
   else _mm256_maskstore_ps(p, m, v);
@@ -66,8 +51,8 @@ NC_INLINE2 void out256(float *p, int full, __m256i m, __m256 v, int load_c,
   c##i##a = _mm256_fmadd_ps(a##i, b0, c##i##a);                                              \
   c##i##b = _mm256_fmadd_ps(a##i, b1, c##i##b);
 #define S2(i)                                                                                \
-  out256(c + (i) * ldc, full, m0, c##i##a, load_c, post, i, 0);                              \
-  out256(c + (i) * ldc + 8, full, m1, c##i##b, load_c, post, i, 1);
+  out256(c, (i) * ldc, full, m0, c##i##a, load_c, post, i, 0);                               \
+  out256(c, (i) * ldc + 8, full, m1, c##i##b, load_c, post, i, 1);
 
 #define KERNEL(MR, R)                                                                        \
   static NC_AVX2 void k_##MR##x2_r##R(int64_t kc, const float *a, const float *b, float *c,  \

@@ -3,55 +3,36 @@
  * so row tails cost only their rows. Per K step: NV vector loads of the B
  * panel, one broadcast of A per row, R*NV FMAs into accumulators that stay
  * in registers (28 / 24 / 24 of the 32 zmm). Column tails use masked
- * loads/stores; bias and activation are applied in registers on the last K
- * block. Compiled with a per-function target attribute so the library
+ * loads/stores; bias, residual sum and activation are applied in registers
+ * on the last K block. Compiled with a per-function target attribute so the library
  * builds for any x86-64; callers check nc_cpu_supports("avx512"). */
 #include "x86_gemm.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "x86_act.h"
 #include "x86_gemm_rows.h"
 
 #define NC_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #define NC_INLINE512 static inline __attribute__((always_inline)) NC_AVX512
-
-/* Same results as nc_apply_act (NaN handling included); sigmoid is done by
- * the driver afterwards. */
-NC_INLINE512 __m512 act512(__m512 v, const nc_xgemm_post *p) {
-  const __m512 zero = _mm512_setzero_ps();
-  switch (p->act) {
-  case NC_ACT_RELU: return _mm512_max_ps(v, zero); /* v > 0 ? v : 0 */
-  case NC_ACT_CLIP: {
-    __m512 lo = _mm512_max_ps(_mm512_set1_ps(p->act_alpha), v); /* NaN stays NaN */
-    return _mm512_min_ps(_mm512_set1_ps(p->act_beta), lo);
-  }
-  case NC_ACT_HARDSWISH: {
-    __m512 t = _mm512_add_ps(v, _mm512_set1_ps(3.0f));
-    t = _mm512_min_ps(_mm512_max_ps(t, zero), _mm512_set1_ps(6.0f));
-    return _mm512_div_ps(_mm512_mul_ps(v, t), _mm512_set1_ps(6.0f));
-  }
-  case NC_ACT_LEAKYRELU: {
-    __mmask16 pos = _mm512_cmp_ps_mask(v, zero, _CMP_GE_OQ);
-    return _mm512_mask_blend_ps(pos, _mm512_mul_ps(v, _mm512_set1_ps(p->act_alpha)), v);
-  }
-  default: return v;
-  }
-}
 
 /* Mask of the first n (clamped to 0..16) lanes. */
 NC_INLINE512 __mmask16 lanes(int64_t n) {
   return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/* Finishes one accumulator vector (row i, vector vi of the tile) into C. */
-NC_INLINE512 void out512(float *p, __mmask16 m, __m512 v, int load_c, const nc_xgemm_post *post,
-                         int i, int vi) {
+/* Finishes one accumulator vector into C at c + off (row i, vector vi of the
+ * tile): C, bias and the residual sum (same offset) added, then the activation. */
+NC_INLINE512 void out512(float *c, int64_t off, __mmask16 m, __m512 v, int load_c,
+                         const nc_xgemm_post *post, int i, int vi) {
+  float *p = c + off;
   if (load_c) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, p));
   if (post) {
     if (post->bias_row) v = _mm512_add_ps(v, _mm512_set1_ps(post->bias_row[i]));
     if (post->bias_col) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, post->bias_col + vi * 16));
-    v = act512(v, post);
+    if (post->sum) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, post->sum + off));
+    v = nc_act512(v, post->act, post->act_alpha, post->act_beta);
   }
   _mm512_mask_storeu_ps(p, m, v);
 }
@@ -73,10 +54,10 @@ NC_INLINE512 void out512(float *p, __mmask16 m, __m512 v, int load_c, const nc_x
 #define M3 M2 const __mmask16 m2 = lanes(cols - 32);
 #define M4 M3 const __mmask16 m3 = lanes(cols - 48);
 #define S2(i)                                                                                \
-  out512(c + (i) * ldc, m0, c##i##a, load_c, post, i, 0);                                    \
-  out512(c + (i) * ldc + 16, m1, c##i##b, load_c, post, i, 1);
-#define S3(i) S2(i) out512(c + (i) * ldc + 32, m2, c##i##c, load_c, post, i, 2);
-#define S4(i) S3(i) out512(c + (i) * ldc + 48, m3, c##i##d, load_c, post, i, 3);
+  out512(c, (i) * ldc, m0, c##i##a, load_c, post, i, 0);                                    \
+  out512(c, (i) * ldc + 16, m1, c##i##b, load_c, post, i, 1);
+#define S3(i) S2(i) out512(c, (i) * ldc + 32, m2, c##i##c, load_c, post, i, 2);
+#define S4(i) S3(i) out512(c, (i) * ldc + 48, m3, c##i##d, load_c, post, i, 3);
 
 /* Kernel of R rows over panels of MR rows and NV vectors. */
 #define KERNEL(MR, NV, R)                                                                    \

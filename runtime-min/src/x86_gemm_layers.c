@@ -11,7 +11,8 @@
  *    not, alpha folded in) packed per block; beta*C pre-loaded into Y.
  *  cpu:f32:nchw/matmul-packed/ISA/TILE — constant B of rank <= 2 packed; all
  *    batches of A stacked as one tall matrix.
- * Groups loop over independent GEMMs; bias and activation are fused. */
+ * Groups loop over independent GEMMs; bias, the residual sum of a fused Add
+ * (Conv input S, both layouts) and the activation are fused. */
 #include "x86_gemm_layers.h"
 
 #include <string.h>
@@ -140,6 +141,7 @@ static void conv_nchw(const nc_xgemm_tile *t, const nc_args *a, const void *cons
   nc_conv_geom_read(a, 0, &g);
   const float *x = in[0], *wp = in[1];
   const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
+  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
   float *y = out[0];
   const int64_t k = conv_k(&g), pix = g.out[1] * g.out[2], isz = g.in[1] * g.in[2];
   const size_t per = nc_xgemm_packed_a_floats(t->mr, g.cout_g, k);
@@ -153,7 +155,8 @@ static void conv_nchw(const nc_xgemm_tile *t, const nc_args *a, const void *cons
       nc_xgemm_operand B = {NULL, is_pointwise(&g) ? nc_xgemm_pack_strided : nchw_pack,
                             is_pointwise(&g) ? (const void *)&xs : (const void *)&ctx};
       nc_sgemm_epilogue e = conv_epilogue(&g, bias ? bias + grp * g.cout_g : NULL, 1);
-      nc_xgemm(t, g.cout_g, pix, k, &A, &B, y + (n * g.m + grp * g.cout_g) * pix, pix, &e,
+      const int64_t yoff = (n * g.m + grp * g.cout_g) * pix;
+      nc_xgemm(t, g.cout_g, pix, k, &A, &B, y + yoff, pix, sum ? sum + yoff : NULL, &e,
                scratch);
     }
 }
@@ -239,6 +242,7 @@ static void conv_nhwc(const nc_xgemm_tile *t, const nc_args *a, const void *cons
   nc_conv_geom_read(a, 0, &g);
   const float *x = in[0], *wp = in[1];
   const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
+  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
   float *y = out[0];
   const int64_t k = conv_k(&g), pix = g.out[1] * g.out[2];
   const size_t per = nc_xgemm_packed_b_floats(t->nr, k, g.cout_g);
@@ -253,7 +257,8 @@ static void conv_nhwc(const nc_xgemm_tile *t, const nc_args *a, const void *cons
                             is_pointwise(&g) ? (const void *)&xs : (const void *)&ctx};
       nc_xgemm_operand B = {wp + (size_t)grp * per, NULL, NULL};
       nc_sgemm_epilogue e = conv_epilogue(&g, bias ? bias + grp * g.cout_g : NULL, 0);
-      nc_xgemm(t, pix, g.cout_g, k, &A, &B, yn + grp * g.cout_g, g.m, &e, scratch);
+      const float *sg = sum ? sum + n * pix * g.m + grp * g.cout_g : NULL;
+      nc_xgemm(t, pix, g.cout_g, k, &A, &B, yn + grp * g.cout_g, g.m, sg, &e, scratch);
     }
   }
 }
@@ -301,7 +306,7 @@ static void gemm(const nc_xgemm_tile *t, const nc_args *a, const void *const *in
   nc_xgemm_strided as = {A, d.m, d.a_rs, d.a_cs, alpha};
   nc_xgemm_operand opa = {NULL, nc_xgemm_pack_strided, &as};
   nc_xgemm_operand opb = {in[1], NULL, NULL};
-  nc_xgemm(t, d.m, d.n, d.k, &opa, &opb, Y, d.n, &e, scratch);
+  nc_xgemm(t, d.m, d.n, d.k, &opa, &opb, Y, d.n, NULL, &e, scratch);
 }
 
 /* ---------------- MatMul ---------------- */
@@ -344,7 +349,7 @@ static void matmul(const nc_xgemm_tile *t, const nc_args *a, const void *const *
   nc_xgemm_strided as = {in[0], rows, k, 1, 1.0f};
   nc_xgemm_operand opa = {NULL, nc_xgemm_pack_strided, &as};
   nc_xgemm_operand opb = {in[1], NULL, NULL};
-  nc_xgemm(t, rows, n, k, &opa, &opb, out[0], n, &e, scratch);
+  nc_xgemm(t, rows, n, k, &opa, &opb, out[0], n, NULL, &e, scratch);
 }
 
 /* ---------------- entry points per tile ---------------- */

@@ -86,7 +86,8 @@ typedef struct nc_wino_plan {
 void nc_wino_plan_read(const nc_args *a, int mo, int lanes, int mr, nc_wino_plan *p);
 /* conv_im2col.c: a 2-D Conv on rank-4 tensors. */
 int nc_conv_2d_applies(const nc_args *a);
-/* 1 for a 2-D 3x3 stride-1 dilation-1 f32 Conv whose planes index in int32. */
+/* 1 for a 2-D 3x3 stride-1 dilation-1 f32 Conv whose planes index in int32
+ * (with or without a fused residual sum: both Winograd layouts add it). */
 int nc_wino_applies(const nc_args *a);
 /* Scratch floats: V[T*T][C][nv*lanes] + Mt[T*T][mr][nv*lanes], plus alignment. */
 size_t nc_wino_scratch_bytes(const nc_wino_plan *p);

@@ -7,7 +7,8 @@
  *      V[xi][tile][ic] = (B^T d B)[xi];
  *   2. per panel of 32 output channels, T*T GEMMs Mt[xi][tile][32] =
  *      V_xi[tile][:] * U_xi[:][panel], register-blocked 12 tiles x 2 zmm;
- *   3. output transform of that panel: Y = A^T Mt A + bias, activation,
+ *   3. output transform of that panel: Y = A^T Mt A + bias (+ the residual
+ *      sum of a fused Add), activation,
  *      the tail block's padded lanes forced to zero, stored under the plane
  *      bounds.
  * The weights U = G g G^T are made at compile time as
@@ -21,6 +22,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include "x86_act.h"
 
 #define W16_T __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
 #define W16_I static inline __attribute__((always_inline)) W16_T
@@ -39,7 +42,7 @@ typedef struct w16_plan {
   float alpha, beta;
 } w16_plan;
 
-int nc_wino16_applies(const nc_args *a) {
+int nc_wino16_applies(const nc_args *a) { /* a fused residual sum included */
   if (!nc_wino_applies(a)) return 0;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
@@ -131,27 +134,7 @@ W16_I __m512 w16_combo(const float *coef, int n, const __m512 *v, int stride) {
 }
 
 W16_I __m512 w16_act(__m512 v, const w16_plan *p) {
-  const __m512 zero = _mm512_setzero_ps();
-  switch (p->act) {
-  case NC_ACT_NONE: return v;
-  case NC_ACT_RELU: return _mm512_max_ps(v, zero);
-  case NC_ACT_CLIP:
-    return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(p->alpha)), _mm512_set1_ps(p->beta));
-  case NC_ACT_LEAKYRELU:
-    return _mm512_fmadd_ps(_mm512_set1_ps(p->alpha), _mm512_min_ps(v, zero),
-                           _mm512_max_ps(v, zero));
-  case NC_ACT_HARDSWISH: {
-    __m512 r = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, _mm512_set1_ps(3.0f)), zero),
-                             _mm512_set1_ps(6.0f));
-    return _mm512_div_ps(_mm512_mul_ps(v, r), _mm512_set1_ps(6.0f));
-  }
-  default: { /* sigmoid and anything else: the scalar definition */
-    float s[16];
-    _mm512_storeu_ps(s, v);
-    for (int l = 0; l < 16; l++) s[l] = nc_apply_act(s[l], p->act, p->alpha, p->beta);
-    return _mm512_loadu_ps(s);
-  }
-  }
+  return nc_act512(v, p->act, p->alpha, p->beta);
 }
 
 /* V[xi][k][cb*16..] for tiles t0 .. t0+nt of image x (NCHW16c). */
@@ -233,9 +216,11 @@ static W16_T void w16_gemm(const float *v, int64_t icp, const float *u, float *m
   }
 }
 
-/* Output tiles t0 .. t0+nt of panel q into image y (NCHW16c). */
+/* Output tiles t0 .. t0+nt of panel q into image y (NCHW16c); `sum` (or
+ * NULL) is the fused residual image, laid out like y, added before the
+ * activation. */
 W16_I void w16_output(const w16_plan *p, const float *mt, int64_t q, const float *bias, float *y,
-                      int64_t t0, int64_t nt, const int mo, const float *at) {
+                      const float *sum, int64_t t0, int64_t nt, const int mo, const float *at) {
   const int t = mo + 2;
   const int64_t oplane = p->oh * p->ow, xis = p->tb * NC_W16_OCP;
   for (int hb = 0; hb < 2; hb++) {
@@ -267,7 +252,9 @@ W16_I void w16_output(const w16_plan *p, const float *mt, int64_t q, const float
 #pragma GCC unroll 8
         for (int b = 0; b < mo; b++) {
           if (ox + b >= p->ow) break;
-          __m512 o = w16_act(_mm512_add_ps(w16_combo(at + b * t, t, tmp[a], 1), vb), p);
+          __m512 o = _mm512_add_ps(w16_combo(at + b * t, t, tmp[a], 1), vb);
+          if (sum) o = _mm512_add_ps(o, _mm512_loadu_ps(sum + (yr - y) + b * 16));
+          o = w16_act(o, p);
           /* padded lanes stay zero whatever the activation makes of 0 */
           _mm512_storeu_ps(yr + b * 16, _mm512_maskz_mov_ps(lanes, o));
         }
@@ -283,6 +270,7 @@ W16_I void w16_run(const nc_args *a, const void *const *in, void *const *out, vo
   w16_plan_read(a, mo, &p);
   const float *x = in[0], *u = in[1];
   const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
+  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
   float *y = out[0];
   float *vbuf = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   float *mt = vbuf + (size_t)(t * t) * (size_t)p.tb * (size_t)p.icp;
@@ -299,7 +287,7 @@ W16_I void w16_run(const nc_args *a, const void *const *in, void *const *out, vo
           w16_gemm(vbuf + (size_t)xi * (size_t)(p.tb * p.icp), p.icp,
                    u + (size_t)xi * u_xi + (size_t)(q * p.icp * NC_W16_OCP),
                    mt + (size_t)xi * (size_t)(p.tb * NC_W16_OCP), nt);
-        w16_output(&p, mt, q, bias, yn, t0, nt, mo, at);
+        w16_output(&p, mt, q, bias, yn, sum ? sum + n * out_img : NULL, t0, nt, mo, at);
       }
     }
   }

@@ -6,11 +6,14 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "x86_act.h"
+
 #define NC_WT __attribute__((target("avx2,fma")))
 #define NC_WSUF avx2
 #define NC_WL 8
 #define NC_WMR 4
 
+#define VACT nc_act256
 #define VF __m256
 #define VI __m256i
 #define VM __m256

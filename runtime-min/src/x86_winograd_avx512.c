@@ -4,6 +4,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include "x86_act.h"
 #include <string.h>
 
 #define NC_WT __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
@@ -12,6 +14,7 @@
 #define NC_WMR 8
 #define NC_W_ROWS 1 /* permute-based row loads/stores (needs 16 lanes) */
 
+#define VACT nc_act512
 #define VF __m512
 #define VI __m512i
 #define VM __mmask16

@@ -11,7 +11,9 @@
 #define V_BUDGET_BYTES ((int64_t)2 << 20)
 
 int nc_wino_applies(const nc_args *a) {
-  if (!nc_conv_2d_applies(a) || a->n_in < 2 || a->in[1].ndim != 4) return 0;
+  if (nc_nn_ia(a, NC_CONV_IA_NSPATIAL, 0) != 2 || a->in[0].ndim != 4 || a->n_in < 2 ||
+      a->in[1].ndim != 4)
+    return 0;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
   if (g.k[1] != 3 || g.k[2] != 3 || g.stride[1] != 1 || g.stride[2] != 1 || g.dil[1] != 1 ||

@@ -7,13 +7,15 @@
  *   VZERO VSET1 VLOAD VSTORE VADD VSUB VMUL VDIV VFMA(a,b,c)=a*b+c VMAX VMIN
  *   VI_LOAD VI_SET1 VI_ADD      int32 vectors
  *   VM_RANGE(v,n)  lanes with 0 <= v < n;  VM_AND(a,b)
+ *   VACT(v,act,alpha,beta)      the fused activation (x86_act.h)
  *   VGATHER(mask,idx,base)      masked gather (masked-off lanes read as 0)
  *   VSCATTER(base,mask,idx,v)   masked scatter
  *
  * One call: for each image and group, tiles are taken in blocks of nv
  * vectors; per block the input transform writes V[xi][c][tile], then for
  * each panel of NC_WMR output channels the T*T GEMMs write Mt[xi][row][tile]
- * and the output transform adds bias, applies the activation and stores.
+ * and the output transform adds bias (and the residual sum of a fused Add),
+ * applies the activation and stores.
  * Transform loops have constant trip counts and constant matrices once
  * inlined into the per-variant wrappers, so unrolling folds every zero /
  * one coefficient away. */
@@ -42,24 +44,9 @@ NC_WI VF WNAME(wino_combo)(const float *coef, int n, const VF *v, int stride) {
   return acc;
 }
 
+/* The fused activation: the shared x86 version (x86_act.h). */
 NC_WI VF WNAME(wino_act)(VF v, const nc_wino_plan *p) {
-  switch (p->act) {
-  case NC_ACT_NONE: return v;
-  case NC_ACT_RELU: return VMAX(v, VZERO());
-  case NC_ACT_CLIP: return VMIN(VMAX(v, VSET1(p->act_alpha)), VSET1(p->act_beta));
-  case NC_ACT_LEAKYRELU:
-    return VFMA(VSET1(p->act_alpha), VMIN(v, VZERO()), VMAX(v, VZERO()));
-  case NC_ACT_HARDSWISH: {
-    VF t = VMIN(VMAX(VADD(v, VSET1(3.0f)), VZERO()), VSET1(6.0f));
-    return VDIV(VMUL(v, t), VSET1(6.0f));
-  }
-  default: { /* sigmoid and anything else: the scalar definition */
-    float t[NC_WL];
-    VSTORE(t, v);
-    for (int l = 0; l < NC_WL; l++) t[l] = nc_apply_act(t[l], p->act, p->act_alpha, p->act_beta);
-    return VLOAD(t);
-  }
-  }
+  return VACT(v, p->act, p->act_alpha, p->act_beta);
 }
 
 /* mt[i][k*L..] = sum_c u[c][i] * v[c][k*L..] for the NC_WMR rows of a panel. */
@@ -288,15 +275,19 @@ NC_WI void WNAME(wino_input)(const nc_wino_plan *p, const WNAME(wino_lanes) * ln
   }
 }
 
-/* Y tiles of output channels m0 .. m0+rows from Mt[xi][row][tile]. */
+/* Y tiles of output channels m0 .. m0+rows from Mt[xi][row][tile]; sg (or
+ * NULL) is the fused residual input laid out like yg, gathered with the
+ * store's lanes and added before the activation (the row-run stores are
+ * skipped then: the gathers already give each lane its own value). */
 NC_WI void WNAME(wino_output)(const nc_wino_plan *p, const WNAME(wino_lanes) * ln, int nv,
                               const float *mt, int rows, const float *bias, float *yg,
-                              const int mo, const int t, const float *at) {
+                              const float *sg, const int mo, const int t, const float *at) {
   const int64_t oplane = p->oh * p->ow, nbp = (int64_t)nv * NC_WL;
   const int32_t ow = (int32_t)p->ow;
   for (int i = 0; i < rows; i++) {
     VF vb = VSET1(bias ? bias[i] : 0.0f);
     float *yp = yg + i * oplane;
+    const float *sp = sg ? sg + i * oplane : NULL;
     for (int g = 0; g < nv; g++) {
       VF mm[NC_WINO_MAX_T][NC_WINO_MAX_T], tmp[NC_WINO_MAX_T][NC_WINO_MAX_T];
 #pragma GCC unroll 8
@@ -313,10 +304,15 @@ NC_WI void WNAME(wino_output)(const nc_wino_plan *p, const WNAME(wino_lanes) * l
       for (int a = 0; a < mo; a++) {
         VF o[NC_WINO_MAX_T];
 #pragma GCC unroll 8
-        for (int b = 0; b < mo; b++)
-          o[b] = WNAME(wino_act)(VADD(WNAME(wino_combo)(at + b * t, t, tmp[a], 1), vb), p);
+        for (int b = 0; b < mo; b++) {
+          VF v = VADD(WNAME(wino_combo)(at + b * t, t, tmp[a], 1), vb);
+          if (sp)
+            v = VADD(v, VGATHER(VM_AND(ln->out_row[g][a], ln->out_col[g][b]),
+                                VI_ADD(base, VI_SET1(a * ow + b)), sp));
+          o[b] = WNAME(wino_act)(v, p);
+        }
 #ifdef NC_W_ROWS
-        if (ln->fast[g]) {
+        if (ln->fast[g] && !sp) {
           WNAME(wino_store_rows)(p, ln, g, yp, a, o, mo);
           continue;
         }
@@ -337,6 +333,7 @@ NC_WI void WNAME(wino_run)(const nc_args *a, const void *const *in, void *const 
   nc_wino_plan_read(a, mo, NC_WL, NC_WMR, &p);
   const float *x = in[0], *u = in[1];
   const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
+  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
   float *y = out[0];
   float *vbuf = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   float *mt = vbuf + (size_t)(t * t) * (size_t)p.c * (size_t)(p.nv * NC_WL);
@@ -347,6 +344,7 @@ NC_WI void WNAME(wino_run)(const nc_args *a, const void *const *in, void *const 
     for (int64_t grp = 0; grp < p.group; grp++) {
       const float *xg = x + (n * p.group + grp) * p.c * plane;
       float *yg = y + (n * p.group + grp) * p.m * oplane;
+      const float *sg = sum ? sum + (n * p.group + grp) * p.m * oplane : NULL;
       const float *ug = u + (size_t)grp * u_group;
       const float *bg = bias ? bias + grp * p.m : NULL;
       for (int64_t t0 = 0; t0 < p.tiles; t0 += nb) {
@@ -364,7 +362,7 @@ NC_WI void WNAME(wino_run)(const nc_args *a, const void *const *in, void *const 
                              mt + (size_t)xi * NC_WMR * (size_t)(nv * NC_WL));
           int rows = p.m - m0 < NC_WMR ? (int)(p.m - m0) : NC_WMR;
           WNAME(wino_output)(&p, &ln, nv, mt, rows, bg ? bg + m0 : NULL, yg + m0 * oplane,
-                             mo, t, at);
+                             sg ? sg + m0 * oplane : NULL, mo, t, at);
         }
       }
     }

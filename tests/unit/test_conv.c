@@ -29,6 +29,7 @@ static double act_ref(double v, const conv_cfg *c) {
   case NC_ACT_LEAKYRELU: return v < 0 ? v * c->act_alpha : v;
   case NC_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
   case NC_ACT_HARDSWISH: return v * fmin(fmax(v + 3, 0), 6) / 6;
+  case NC_ACT_SILU: return v / (1.0 + exp(-v));
   default: return v;
   }
 }
@@ -71,7 +72,7 @@ static void naive_conv(const conv_cfg *c, const float *x, const float *w, const 
 }
 
 typedef struct conv_call {
-  nc_tdesc in[3], out[1];
+  nc_tdesc in[4], out[1]; /* in[3]: the residual sum, only in the tests that add one */
   int64_t ia[NC_CONV_IA_COUNT];
   double fa[NC_CONV_FA_COUNT];
   nc_args a;
@@ -89,6 +90,7 @@ static void conv_call_init(conv_call *cc, const conv_cfg *c) {
   cc->in[1] = td(NC_F32, 2 + c->nsp, wd);
   cc->in[2] = c->bias ? td(NC_F32, 1, bd) : td(0, 0, NULL);
   cc->out[0] = td(NC_F32, 2 + c->nsp, yd);
+  cc->in[3] = td(0, 0, NULL);
   memset(cc->ia, 0, sizeof cc->ia);
   cc->ia[NC_CONV_IA_NSPATIAL] = c->nsp;
   cc->ia[NC_CONV_IA_GROUP] = c->group;
@@ -195,7 +197,7 @@ static conv_cfg random_cfg(int depthwise_bias) {
       }
     }
     c.bias = rand() % 2;
-    c.act = rand() % 6;
+    c.act = rand() % (NC_ACT_SILU + 1);
     c.act_alpha = c.act == NC_ACT_CLIP ? -0.5 : 0.1;
     c.act_beta = 0.5;
     if (conv_finish(&c)) return c;
@@ -247,6 +249,81 @@ Test(conv, im2col_chunked_large) {
     cr_expect(max_rel_err(y, e, yn) < 1e-4, "%s differs on a large conv", alts[i]);
   }
   free(x); free(w); free(b); free(e); free(y);
+}
+
+/* ---------------- fused residual sum (args_nn.h NC_CONV_IN_SUM) ---------------- */
+
+/* The reference with S: naive conv without activation, + S, then the
+ * activation, all in double; random 2-D shapes and hand 1-D / 3-D ones. */
+Test(conv, reference_residual_sum_vs_naive) {
+  srand(5);
+  conv_cfg cases[48];
+  for (int t = 0; t < 44; t++) cases[t] = random_cfg(1);
+  conv_cfg hand[4] = {
+      {1, 2, 3, 5, 1, {11}, {4}, {3}, {2}, {2}, {1}, {0}, 1, 0, 0, 0},
+      {3, 1, 2, 2, 1, {4, 5, 3}, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1}, {0, 1, 1}, {0}, 1,
+       0, 0, 0},
+      {1, 1, 6, 3, 3, {8}, {2}, {1}, {1}, {0}, {0}, {0}, 0, 0, 0, 0},
+      {3, 2, 4, 4, 2, {3, 4, 5}, {1, 2, 3}, {1, 1, 2}, {1, 1, 1}, {0, 1, 1}, {0, 0, 1}, {0}, 0,
+       0, 0, 0}};
+  for (int t = 0; t < 4; t++) cases[44 + t] = hand[t];
+  for (int t = 0; t < 48; t++) {
+    conv_cfg c = cases[t];
+    cr_assert(conv_finish(&c));
+    c.act = t % (NC_ACT_SILU + 1);
+    c.act_alpha = c.act == NC_ACT_CLIP ? -0.5 : 0.1;
+    c.act_beta = 0.5;
+    conv_call cc;
+    conv_call_init(&cc, &c);
+    cc.in[3] = cc.out[0];
+    cc.a.n_in = 4;
+    const int64_t xn = nc_numel(&cc.in[0]), wn = nc_numel(&cc.in[1]), yn = nc_numel(&cc.out[0]);
+    float *x = rand_buf(xn), *w = rand_buf(wn), *b = rand_buf(c.m), *sum = rand_buf(yn);
+    float *y = rand_buf(yn), *e = rand_buf(yn);
+    conv_cfg plain = c;
+    plain.act = NC_ACT_NONE;
+    naive_conv(&plain, x, w, c.bias ? b : NULL, e);
+    for (int64_t i = 0; i < yn; i++) e[i] = (float)act_ref((double)e[i] + sum[i], &c);
+    const void *in[4] = {x, w, c.bias ? b : NULL, sum};
+    void *out[1] = {y};
+    run_routine(must_find("cpu:f32:nchw/conv-direct/c99"), &cc.a, in, out, 0);
+    cr_expect(max_rel_err(y, e, yn) < 1e-5, "case %d (nsp %d, act %lld): reference + sum differs",
+              t, c.nsp, (long long)c.act);
+    free(x); free(w); free(b); free(sum); free(y); free(e);
+  }
+}
+
+/* Routines that cannot add S must refuse it, so selection never offers
+ * them; the rest must keep applying. A 3x3 stride-1 16->16 conv is one
+ * every dense 2-D Conv routine of the table takes without S. */
+Test(conv, residual_sum_refused_where_unsupported) {
+  const char *refuse[] = {"cpu:f32:nchw/conv-im2col/c99", "cpu:f32:nhwc/conv-direct/c99",
+                          "cpu:f32:nhwc/conv-im2col/c99", "/conv-direct-nchw"};
+  conv_cfg c = {2, 1, 16, 16, 1, {8, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, 1, 0, 0, 0};
+  cr_assert(conv_finish(&c));
+  conv_call cc;
+  conv_call_init(&cc, &c);
+  nc_args with = cc.a;
+  with.n_in = 4;
+  const nc_routine *t = nc_routine_table();
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < nc_routine_count(); i++) {
+    const nc_routine *r = &t[i];
+    if (strcmp(r->layer, "Conv") != 0 || !(r->dtypes & NC_DT(NC_F32)) ||
+        (r->applies && !r->applies(&cc.a)))
+      continue; /* the fusion pass only fuses f32 Convs */
+    int must_refuse = 0;
+    for (size_t k = 0; k < sizeof refuse / sizeof refuse[0]; k++)
+      if (strstr(r->descriptor, refuse[k])) must_refuse = 1;
+    cc.in[3] = cc.out[0];
+    const int takes = r->applies == NULL || r->applies(&with);
+    cc.in[3] = td(0, 0, NULL);
+    cr_expect_eq(takes, !must_refuse, "%s: applies with a residual sum = %d", r->descriptor,
+                 takes);
+    accepted += takes;
+    refused += !takes;
+  }
+  cr_expect(accepted >= 1 && refused >= 3, "accepted %d, refused %d", accepted, refused);
 }
 
 Test(conv, table_entries) {

@@ -1,8 +1,9 @@
-/* Graph passes on real ONNX files (tests/data/make_pass_models.py): constant
- * folding of PyTorch's shape chains, BatchNorm folding, activation fusion,
+/* Graph passes on real ONNX files (tests/data/make_pass_models.py and
+ * make_fuse_models.py): constant folding of PyTorch's shape chains,
+ * BatchNorm folding, activation fusion (SiLU included), residual Add fusion,
  * dead-layer removal -- and, end to end, that the folded/fused model built
- * from the emitted C computes what a naive loop over the original layers
- * computes. */
+ * from the emitted C computes what a naive loop (or numpy) over the original
+ * layers computes. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #include "compile.h"
+#include "neuroc/args_nn.h"
+#include "npy.h"
 #include "onnx_import.h"
 
 #define DATA NEUROC_SOURCE_DIR "/tests/data/passes/"
@@ -145,4 +148,113 @@ Test(passes, noop_layers_are_removed) {
   cr_assert_str_eq(ops[0], "Relu");
   cr_assert_eq(st.noops_removed, 3);
   nc_graph_free(g);
+}
+
+/* ---------------- fused epilogues (tests/data/make_fuse_models.py) ---------------- */
+
+#define FUSE NEUROC_SOURCE_DIR "/tests/data/fuse/"
+
+static int64_t conv_act(const nc_node *n) {
+  return n->ia && n->n_ia > NC_CONV_IA_ACT ? n->ia[NC_CONV_IA_ACT] : NC_ACT_NONE;
+}
+
+static const nc_node *live_named(const nc_graph *g, const char *name) {
+  for (int i = 0; i < g->n_nodes; i++)
+    if (!g->nodes[i].dead && !strcmp(g->nodes[i].name, name)) return &g->nodes[i];
+  return NULL;
+}
+
+static int tensor_named(const nc_graph *g, const char *name) {
+  for (int t = 0; t < g->n_tensors; t++)
+    if (!strcmp(g->tensors[t].name, name)) return t;
+  return -1;
+}
+
+/* Conv -> Add(skip) -> Relu becomes one Conv with the skip as input 3 and
+ * Relu fused; an Add whose conv output is also a graph output, and a
+ * broadcast constant Add, stay. */
+Test(passes, residual_add_fuses_into_conv) {
+  nc_graph *g = load(FUSE "residual.onnx");
+  nc_pass_stats st;
+  cr_assert_eq(nc_run_passes(g, &st), 0, "%s", nc_err_msg());
+  const char *ops[16];
+  cr_expect_eq(live_nodes(g, ops, 16), 9, "conv1..5, proj, add3, relu4, add_bcast");
+  const nc_node *c2 = live_named(g, "conv2"), *c3 = live_named(g, "conv3");
+  cr_assert(c2 && c3);
+  cr_expect_eq(c2->n_in, 4);
+  cr_expect_eq(c2->in[NC_CONV_IN_SUM], tensor_named(g, "x"), "conv2 adds the block input");
+  cr_expect_eq(conv_act(c2), NC_ACT_RELU, "the Relu after the Add fuses too");
+  cr_expect_eq(c3->n_in, 4);
+  cr_expect_eq(c3->in[2], -1, "conv3 has no bias: the sum keeps input slot 3");
+  cr_expect_eq(c3->in[NC_CONV_IN_SUM], tensor_named(g, "cp"), "conv3 adds the projection");
+  cr_expect_eq(conv_act(c3), NC_ACT_RELU);
+  cr_expect(live_named(g, "add3") && live_named(g, "add_bcast"), "those Adds must stay");
+  cr_expect_eq(live_named(g, "conv4")->n_in, 2);
+  cr_expect_eq(live_named(g, "conv5")->n_in, 2);
+  cr_expect(!live_named(g, "add1") && !live_named(g, "add2"));
+  nc_graph_free(g);
+}
+
+/* x * Sigmoid(x) after a Conv (both Mul operand orders) becomes the SiLU
+ * epilogue; a gate x * Sigmoid(f(x)) stays a Mul (its Sigmoid fuses alone). */
+Test(passes, silu_fuses_into_conv) {
+  nc_graph *g = load(FUSE "silu.onnx");
+  nc_pass_stats st;
+  cr_assert_eq(nc_run_passes(g, &st), 0, "%s", nc_err_msg());
+  const char *ops[16];
+  cr_expect_eq(live_nodes(g, ops, 16), 4, "conv1, conv2, conv3 and the gate Mul");
+  cr_expect_eq(conv_act(live_named(g, "conv1")), NC_ACT_SILU);
+  cr_expect_eq(conv_act(live_named(g, "conv2")), NC_ACT_SILU);
+  cr_expect_eq(conv_act(live_named(g, "conv3")), NC_ACT_SIGMOID);
+  cr_expect_not_null(live_named(g, "gate"));
+  cr_expect_eq(st.act_fused, 3);
+  nc_graph_free(g);
+}
+
+/* The fused, compiled model (routines chosen by profiling on the host)
+ * against numpy's layer-by-layer result of the unfused graph. */
+static void fused_model_matches_numpy(const char *name, const char *target, int n_out,
+                                      const char *const *out_names) {
+  char path[512], dir[512];
+  snprintf(path, sizeof path, FUSE "%s.onnx", name);
+  nc_graph *g = load(path);
+  nc_target *t = nc_target_load(target);
+  cr_assert_not_null(t, "%s", nc_err_msg());
+  t->profile_min_ms = 0.05;
+  nc_options o = {t, "model", NULL, 0, 0, 1};
+  nc_compile_report rep;
+  snprintf(dir, sizeof dir, NEUROC_BINARY_DIR "/test_passes_fuse_%s", name);
+  cr_assert_eq(nc_compile_graph(g, &o, dir, &rep), NC_STAGE_OK, "%s", nc_err_msg());
+  nc_const in, want[2], out[2];
+  snprintf(path, sizeof path, FUSE "%s.x.npy", name);
+  cr_assert_eq(nc_npy_read(path, &in), 0, "%s", nc_err_msg());
+  nc_run_result res;
+  cr_assert_eq(nc_build_and_run(g, &o, dir, &in, out, 0, &res), 0, "%s", nc_err_msg());
+  for (int k = 0; k < n_out; k++) {
+    snprintf(path, sizeof path, FUSE "%s.%s.npy", name, out_names[k]);
+    cr_assert_eq(nc_npy_read(path, &want[k]), 0, "%s", nc_err_msg());
+    const int64_t n = nc_numel(&want[k].desc);
+    cr_assert_eq(nc_numel(&out[k].desc), n, "%s output %d size", name, k);
+    const float *got = out[k].data, *e = want[k].data;
+    for (int64_t i = 0; i < n; i++)
+      cr_assert(fabsf(got[i] - e[i]) <= 1e-4f * fmaxf(1.0f, fabsf(e[i])),
+                "%s (%s) output %s element %lld: %g vs numpy %g", name, target, out_names[k],
+                (long long)i, got[i], e[i]);
+    free(want[k].data);
+    free(out[k].data);
+  }
+  free(in.data);
+  nc_target_free(t);
+  nc_graph_free(g);
+}
+
+Test(passes, fused_residual_model_matches_numpy, .timeout = 300) {
+  const char *outs[2] = {"y", "c4"};
+  fused_model_matches_numpy("residual", NEUROC_SOURCE_DIR "/targets/host.yaml", 2, outs);
+  fused_model_matches_numpy("residual", NEUROC_SOURCE_DIR "/targets/host-fast.yaml", 2, outs);
+}
+
+Test(passes, fused_silu_model_matches_numpy, .timeout = 300) {
+  const char *outs[1] = {"y"};
+  fused_model_matches_numpy("silu", NEUROC_SOURCE_DIR "/targets/host.yaml", 1, outs);
 }

@@ -184,7 +184,7 @@ Test(x86_blocked, adapters_nchw8c) { check_adapters(NC_LAYOUT_NCHW8C); }
 /* ---------------- convolution ---------------- */
 
 typedef struct conv_case {
-  nc_tdesc in[3], out[1];
+  nc_tdesc in[4], out[1];
   int64_t ia[NC_CONV_IA_COUNT];
   double fa[NC_CONV_FA_COUNT];
   bcase c;
@@ -192,7 +192,9 @@ typedef struct conv_case {
 
 enum { CONV_DENSE, CONV_PLAIN_IN, CONV_DEPTHWISE };
 
-/* Random 2-D conv; a quarter of the dense ones 1x1 stride 1 unpadded. */
+/* Random 2-D conv; a quarter of the dense ones 1x1 stride 1 unpadded; every
+ * activation (SiLU included); half with a residual sum input (in[3], the
+ * output's shape, converted to the routine's layout like X). */
 static void conv_random(conv_case *cc, int kind) {
   for (;;) {
     int64_t n = irand(1, 2), c = kind == CONV_PLAIN_IN ? irand(1, 16) : irand(1, 40);
@@ -221,7 +223,7 @@ static void conv_random(conv_case *cc, int kind) {
     memset(cc->ia, 0, sizeof cc->ia);
     cc->ia[NC_CONV_IA_NSPATIAL] = 2;
     cc->ia[NC_CONV_IA_GROUP] = kind == CONV_DEPTHWISE ? c : 1;
-    cc->ia[NC_CONV_IA_ACT] = irand(0, 5);
+    cc->ia[NC_CONV_IA_ACT] = irand(0, NC_ACT_SILU);
     for (int i = 0; i < 3; i++) {
       cc->ia[NC_CONV_IA_STRIDE + i] = i < 2 ? s[i] : 1;
       cc->ia[NC_CONV_IA_DILATION + i] = i < 2 ? d[i] : 1;
@@ -231,19 +233,22 @@ static void conv_random(conv_case *cc, int kind) {
     int clip = cc->ia[NC_CONV_IA_ACT] == NC_ACT_CLIP;
     cc->fa[NC_CONV_FA_ACT_ALPHA] = clip ? 0.05 : 0.1; /* clip: act(0) != 0 tests the masking */
     cc->fa[NC_CONV_FA_ACT_BETA] = 0.7;
-    nc_args a = {bias ? 3 : 2, 1, cc->in, cc->out, cc->ia, cc->fa, NC_CONV_IA_COUNT,
+    int sum = kind != CONV_PLAIN_IN && rand() % 2; /* plain input: refused, tested apart */
+    cc->in[3] = sum ? cc->out[0] : td(0, 0, NULL);
+    nc_args a = {sum ? 4 : bias ? 3 : 2, 1, cc->in, cc->out, cc->ia, cc->fa, NC_CONV_IA_COUNT,
                  NC_CONV_FA_COUNT};
     cc->c.a = a;
     cc->c.in[0] = rand_buf(nc_numel(&cc->in[0]));
     cc->c.in[1] = rand_buf(nc_numel(&cc->in[1]));
     cc->c.in[2] = bias ? rand_buf(m) : NULL;
+    cc->c.in[3] = sum ? rand_buf(nc_numel(&cc->out[0])) : NULL;
     cc->c.consts = 0x6;
     return;
   }
 }
 
 static void conv_free(conv_case *cc) {
-  for (int i = 0; i < 3; i++) free((void *)cc->c.in[i]);
+  for (int i = 0; i < 4; i++) free((void *)cc->c.in[i]);
 }
 
 static void force_conv(const char *desc, int kind) {
@@ -273,7 +278,7 @@ Test(x86_blocked, conv_depthwise_nchw8c) {
 }
 
 /* Wide rows exercise every register-tile width (up to 24 pixels) and the
- * sliding-window depthwise rows (16 pixels). */
+ * sliding-window depthwise rows (16 pixels), with and without a residual sum. */
 Test(x86_blocked, conv_wide_rows) {
   const char *descs[] = {"cpu:f32:nchw16c/conv-direct/avx512", "cpu:f32:nchw8c/conv-direct/avx2",
                          "cpu:f32:nchw16c/conv-depthwise/avx512",
@@ -297,10 +302,13 @@ Test(x86_blocked, conv_wide_rows) {
         cc.ia[NC_CONV_IA_STRIDE + i] = cc.ia[NC_CONV_IA_DILATION + i] = 1;
         cc.ia[NC_CONV_IA_PAD_BEGIN + i] = cc.ia[NC_CONV_IA_PAD_END + i] = 1;
       }
-      cc.c.a.n_in = 3;
+      const int sum = (w / 3) % 2; /* every other width with a residual sum */
+      cc.in[3] = sum ? cc.out[0] : td(0, 0, NULL);
+      cc.c.a.n_in = sum ? 4 : 3;
       cc.c.in[0] = rand_buf(nc_numel(&cc.in[0]));
       cc.c.in[1] = rand_buf(nc_numel(&cc.in[1]));
       cc.c.in[2] = rand_buf(70);
+      cc.c.in[3] = sum ? rand_buf(nc_numel(&cc.out[0])) : NULL;
       check_case(descs[di], "cpu:f32:nchw/conv-direct/c99", &cc.c, 1e-4);
       conv_free(&cc);
     }

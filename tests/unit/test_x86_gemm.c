@@ -47,6 +47,7 @@ static double act_ref(double v, int64_t act, double alpha, double beta) {
   case NC_ACT_LEAKYRELU: return v < 0 ? v * alpha : v;
   case NC_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
   case NC_ACT_HARDSWISH: return v * fmin(fmax(v + 3, 0), 6) / 6;
+  case NC_ACT_SILU: return v / (1.0 + exp(-v));
   default: return v;
   }
 }
@@ -54,16 +55,16 @@ static double act_ref(double v, int64_t act, double alpha, double beta) {
 /* ---------------- driver ---------------- */
 
 #if defined(__x86_64__)
-/* C = act(A*B + bias) through nc_xgemm with both operands packed on the fly
- * (A, B) or whole (weights), against a double-precision loop. Sizes cross
- * the K, N and M blocks of every tile. */
+/* C = act(A*B + bias [+ S]) through nc_xgemm with both operands packed on
+ * the fly (A, B) or whole (weights), against a double-precision loop. Sizes
+ * cross the K, N and M blocks of every tile. */
 static void check_driver(const nc_xgemm_tile *t, int64_t m, int64_t n, int64_t k, int a_fly,
-                         int64_t act) {
+                         int64_t act, int with_sum) {
   float *a = rand_buf(m * k), *b = rand_buf(k * n), *br = rand_buf(m), *bc = rand_buf(n);
-  float *c = rand_buf(m * n), *e = rand_buf(m * n);
+  float *c = rand_buf(m * n), *e = rand_buf(m * n), *sum = rand_buf(m * n);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++) {
-      double s = br[i] + bc[j];
+      double s = br[i] + bc[j] + (with_sum ? sum[i * n + j] : 0.0);
       for (int64_t p = 0; p < k; p++) s += (double)a[i * k + p] * b[p * n + j];
       e[i * n + j] = (float)act_ref(s, act, -0.5, 0.5);
     }
@@ -76,11 +77,12 @@ static void check_driver(const nc_xgemm_tile *t, int64_t m, int64_t n, int64_t k
   nc_xgemm_operand B = {a_fly ? bp : NULL, nc_xgemm_pack_strided, &bs};
   float *scratch = malloc((nc_xgemm_scratch_floats(t, m, n, k, a_fly, !a_fly) + 1) * sizeof(float));
   nc_sgemm_epilogue ep = {br, bc, act, -0.5f, 0.5f, 0};
-  nc_xgemm(t, m, n, k, &A, &B, c, n, &ep, scratch);
-  cr_expect(max_rel_err(c, e, m * n) < 1e-4, "%s %dx%d: m%lld n%lld k%lld a_fly %d act %lld",
-            t->isa, t->mr, t->nr, (long long)m, (long long)n, (long long)k, a_fly,
-            (long long)act);
-  free(a); free(b); free(br); free(bc); free(c); free(e); free(ap); free(bp); free(scratch);
+  nc_xgemm(t, m, n, k, &A, &B, c, n, with_sum ? sum : NULL, &ep, scratch);
+  cr_expect(max_rel_err(c, e, m * n) < 1e-4,
+            "%s %dx%d: m%lld n%lld k%lld a_fly %d act %lld sum %d", t->isa, t->mr, t->nr,
+            (long long)m, (long long)n, (long long)k, a_fly, (long long)act, with_sum);
+  free(a); free(b); free(br); free(bc); free(c); free(e); free(sum); free(ap); free(bp);
+  free(scratch);
 }
 #endif
 
@@ -101,7 +103,9 @@ Test(x86_gemm, driver_block_boundaries) {
                                 {2 * t->mr - 1, nc + t->nr + 3, 33}};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
       for (int fly = 0; fly < 2; fly++)
-        check_driver(t, sizes[s][0], sizes[s][1], sizes[s][2], fly, (int64_t)((s + fly) % 6));
+        for (int with_sum = 0; with_sum < 2; with_sum++)
+          check_driver(t, sizes[s][0], sizes[s][1], sizes[s][2], fly,
+                       (int64_t)((s + fly + with_sum) % 7), with_sum);
   }
   if (!ran) cr_skip_test("this CPU has neither AVX2+FMA nor AVX-512");
 #else
@@ -116,10 +120,11 @@ typedef struct conv_case {
   int bias;
   int64_t act;
   double alpha, beta;
+  int sum; /* a fused residual input S (args_nn.h NC_CONV_IN_SUM) */
 } conv_case;
 
 typedef struct conv_call {
-  nc_tdesc in[3], out[1];
+  nc_tdesc in[4], out[1];
   int64_t ia[NC_CONV_IA_COUNT];
   double fa[NC_CONV_FA_COUNT];
   nc_args a;
@@ -132,6 +137,7 @@ static void conv_call_init(conv_call *cc, const conv_case *c) {
   cc->in[1] = td(NC_F32, 4, wd);
   cc->in[2] = c->bias ? td(NC_F32, 1, bd) : td(0, 0, NULL);
   cc->out[0] = td(NC_F32, 4, yd);
+  cc->in[3] = c->sum ? cc->out[0] : td(0, 0, NULL);
   memset(cc->ia, 0, sizeof cc->ia);
   cc->ia[NC_CONV_IA_NSPATIAL] = 2;
   cc->ia[NC_CONV_IA_GROUP] = c->group;
@@ -146,8 +152,8 @@ static void conv_call_init(conv_call *cc, const conv_case *c) {
   }
   cc->fa[NC_CONV_FA_ACT_ALPHA] = c->alpha;
   cc->fa[NC_CONV_FA_ACT_BETA] = c->beta;
-  nc_args a = {c->bias ? 3 : 2, 1, cc->in, cc->out, cc->ia, cc->fa, NC_CONV_IA_COUNT,
-               NC_CONV_FA_COUNT};
+  nc_args a = {c->sum ? 4 : c->bias ? 3 : 2, 1, cc->in, cc->out, cc->ia, cc->fa,
+               NC_CONV_IA_COUNT, NC_CONV_FA_COUNT};
   cc->a = a;
 }
 
@@ -161,8 +167,8 @@ static int conv_finish(conv_case *c) {
 }
 
 /* Random 2-D conv: plain, grouped, depthwise, pointwise (1x1 stride 1) and
- * channel counts that cross register tiles; activation i % 6 so every code
- * comes up. */
+ * channel counts that cross register tiles; activation i % 7 so every code
+ * comes up, with and without a residual sum. */
 static conv_case random_conv(int i) {
   for (;;) {
     conv_case c;
@@ -185,29 +191,36 @@ static conv_case random_conv(int i) {
       c.pt = rand() % 3; c.pl = rand() % 3; c.pb = rand() % 3; c.pr = rand() % 3;
     }
     c.bias = rand() % 3 != 0;
-    c.act = i % 6;
+    c.act = i % 7;
     c.alpha = c.act == NC_ACT_CLIP ? -0.4 : 0.15;
     c.beta = 0.6;
+    c.sum = (i / 7) % 2;
     if (conv_finish(&c)) return c;
   }
 }
 
-/* Runs routine r on c with NCHW buffers (NHWC routines get transposed ones). */
+/* Runs routine r on c with NCHW buffers (NHWC routines get transposed ones);
+ * s is the residual input when c->sum. */
 static void run_conv(const nc_routine *r, const conv_case *c, const float *x, const float *w,
-                     const float *b, float *y) {
+                     const float *b, const float *s, float *y) {
   conv_call cc;
   conv_call_init(&cc, c);
+  cr_assert(r->applies == NULL || r->applies(&cc.a), "%s should apply (sum %d)",
+            r->descriptor, c->sum);
   const int nhwc = r->in_layout == NC_LAYOUT_NHWC;
   const int64_t xn = nc_numel(&cc.in[0]), yn = nc_numel(&cc.out[0]);
   float *xt = nhwc ? malloc(sizeof(float) * (size_t)(xn + 1)) : NULL;
   float *yt = nhwc ? malloc(sizeof(float) * (size_t)(yn + 1)) : NULL;
+  float *st = nhwc ? malloc(sizeof(float) * (size_t)(yn + 1)) : NULL;
   if (nhwc) to_layout(&cc.in[0], x, xt, 1);
-  const void *in[3] = {nhwc ? xt : x, w, b};
+  if (nhwc) to_layout(&cc.out[0], s, st, 1);
+  const void *in[4] = {nhwc ? xt : x, w, b, c->sum ? (nhwc ? st : s) : NULL};
   void *out[1] = {nhwc ? yt : y};
   run_routine(r, &cc.a, in, out, 0x6);
   if (nhwc) to_layout(&cc.out[0], yt, y, 0);
   free(xt);
   free(yt);
+  free(st);
 }
 
 static void check_conv(const nc_routine *r, const conv_case *c, int trial) {
@@ -215,17 +228,17 @@ static void check_conv(const nc_routine *r, const conv_case *c, int trial) {
   conv_call_init(&cc, c);
   const int64_t xn = nc_numel(&cc.in[0]), wn = nc_numel(&cc.in[1]), yn = nc_numel(&cc.out[0]);
   float *x = rand_buf(xn), *w = rand_buf(wn), *b = rand_buf(c->m);
-  float *y = rand_buf(yn), *e = rand_buf(yn);
-  run_conv(reference_of("Conv"), c, x, w, c->bias ? b : NULL, e);
-  run_conv(r, c, x, w, c->bias ? b : NULL, y);
+  float *y = rand_buf(yn), *e = rand_buf(yn), *s = rand_buf(yn);
+  run_conv(reference_of("Conv"), c, x, w, c->bias ? b : NULL, s, e);
+  run_conv(r, c, x, w, c->bias ? b : NULL, s, y);
   cr_expect(max_rel_err(y, e, yn) < 1e-4,
             "%s trial %d: err %g (n%lld c%lld m%lld g%lld in %lldx%lld k %lldx%lld s %lld,%lld "
-            "d %lld,%lld act %lld)",
+            "d %lld,%lld act %lld sum %d)",
             r->descriptor, trial, max_rel_err(y, e, yn), (long long)c->n, (long long)c->c,
             (long long)c->m, (long long)c->group, (long long)c->h, (long long)c->w,
             (long long)c->kh, (long long)c->kw, (long long)c->sh, (long long)c->sw,
-            (long long)c->dh, (long long)c->dw, (long long)c->act);
-  free(x); free(w); free(b); free(y); free(e);
+            (long long)c->dh, (long long)c->dw, (long long)c->act, c->sum);
+  free(x); free(w); free(b); free(y); free(e); free(s);
 }
 
 /* 60 random cases, then shapes that cross K (C*kh*kw > 512), N and M blocks. */
@@ -238,10 +251,11 @@ static void force_conv(const char *prefix, const char *tile) {
   }
   /* n c m g h w kh kw sh sw dh dw pt pl pb pr */
   conv_case big[] = {
-      {1, 64, 70, 1, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 600, 33, 1, 9, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_HARDSWISH, 0, 0},
-      {2, 20, 29, 1, 33, 35, 3, 3, 2, 2, 1, 1, 1, 0, 1, 2, 0, 0, 0, NC_ACT_NONE, 0, 0},
-      {1, 8, 16, 1, 60, 60, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_LEAKYRELU, 0.1, 0}};
+      {1, 64, 70, 1, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0, 1},
+      {1, 600, 33, 1, 9, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_HARDSWISH, 0, 0, 0},
+      {2, 20, 29, 1, 33, 35, 3, 3, 2, 2, 1, 1, 1, 0, 1, 2, 0, 0, 0, NC_ACT_NONE, 0, 0, 1},
+      {1, 8, 16, 1, 60, 60, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_SILU, 0, 0, 1},
+      {1, 8, 16, 1, 60, 60, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_LEAKYRELU, 0.1, 0, 0}};
   for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
     cr_assert(conv_finish(&big[i]));
     check_conv(r, &big[i], 100 + (int)i);
@@ -454,13 +468,13 @@ Test(x86_gemm, bench, .timeout = 600) {
   if (!getenv("NC_GEMM_BENCH")) cr_skip_test("set NC_GEMM_BENCH=1 to run the micro-benchmark");
   /* resnet50 convolutions: 3x3 (K = 9C) and 1x1 (K = C) at each stage */
   conv_case shapes[] = {
-      {1, 64, 64, 1, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 128, 128, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 256, 256, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 512, 512, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 256, 64, 1, 56, 56, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 1024, 256, 1, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_RELU, 0, 0},
-      {1, 512, 2048, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_NONE, 0, 0},
+      {1, 64, 64, 1, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0, 0},
+      {1, 128, 128, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0, 0},
+      {1, 256, 256, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0, 0},
+      {1, 512, 512, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, NC_ACT_RELU, 0, 0, 0},
+      {1, 256, 64, 1, 56, 56, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_RELU, 0, 0, 0},
+      {1, 1024, 256, 1, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_RELU, 0, 0, 0},
+      {1, 512, 2048, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, NC_ACT_NONE, 0, 0, 0},
   };
   const char *prefixes[2] = {"cpu:f32:nchw/conv-im2col/", "cpu:f32:nhwc/conv-im2col/"};
   fprintf(stderr, "%-8s %-36s %5s %5s %5s %9s %8s\n", "layout", "routine", "M", "K", "N",

@@ -15,7 +15,7 @@ typedef struct wcfg {
 } wcfg;
 
 typedef struct wcall {
-  nc_tdesc in[3], out[1];
+  nc_tdesc in[4], out[1]; /* in[3]: a residual sum when the case has one */
   int64_t ia[NC_CONV_IA_COUNT];
   double fa[NC_CONV_FA_COUNT];
   nc_args a;
@@ -30,6 +30,7 @@ static void wcall_init(wcall *cc, wcfg *c, int64_t k, int64_t stride, int64_t di
   cc->in[1] = td(NC_F32, 4, wd);
   cc->in[2] = c->bias ? td(NC_F32, 1, bd) : td(0, 0, NULL);
   cc->out[0] = td(NC_F32, 4, yd);
+  cc->in[3] = td(0, 0, NULL);
   memset(cc->ia, 0, sizeof cc->ia);
   cc->ia[NC_CONV_IA_NSPATIAL] = 2;
   cc->ia[NC_CONV_IA_GROUP] = c->group;
@@ -79,25 +80,30 @@ static wcfg random_cfg(int i) {
   while (c.h + c.pt + c.pb < 3) c.pb++;
   while (c.w + c.pl + c.pr < 3) c.pr++;
   c.bias = rnd(0, 3) != 0;
-  c.act = i % 6; /* NONE RELU CLIP HARDSWISH SIGMOID LEAKYRELU in turn */
+  c.act = i % 7; /* NONE RELU CLIP HARDSWISH SIGMOID LEAKYRELU SILU in turn */
   c.alpha = c.act == NC_ACT_CLIP ? -0.5 : 0.1;
   c.beta = 0.75;
   return c;
 }
 
-/* Runs `desc` and the reference on the same data; returns max relative error. */
-static double compare_with_ref(const char *desc, wcfg c) {
+/* Runs `desc` and the reference on the same data, with a residual sum input
+ * when `sum`; returns max relative error. */
+static double compare_with_ref(const char *desc, wcfg c, int sum) {
   wcall cc;
   wcall_init(&cc, &c, 3, 1, 1);
+  if (sum) {
+    cc.in[3] = cc.out[0];
+    cc.a.n_in = 4;
+  }
   int64_t xn = nc_numel(&cc.in[0]), wn = nc_numel(&cc.in[1]), yn = nc_numel(&cc.out[0]);
   float *x = rand_buf(xn), *w = rand_buf(wn), *b = rand_buf(c.m);
-  float *y = rand_buf(yn), *e = rand_buf(yn);
-  const void *in[3] = {x, w, c.bias ? b : NULL};
+  float *y = rand_buf(yn), *e = rand_buf(yn), *s = rand_buf(yn);
+  const void *in[4] = {x, w, c.bias ? b : NULL, sum ? s : NULL};
   void *out_y[1] = {y}, *out_e[1] = {e};
   run_routine(must_find(REF_DESC), &cc.a, in, out_e, 0);
   run_routine(must_find(desc), &cc.a, in, out_y, 0x2);
   double err = max_rel_err(y, e, yn);
-  free(x); free(w); free(b); free(y); free(e);
+  free(x); free(w); free(b); free(y); free(e); free(s);
   return err;
 }
 
@@ -110,13 +116,14 @@ static void check_random(const char *desc, double tol) {
   double worst = 0;
   for (int i = 0; i < 60; i++) {
     wcfg c = random_cfg(i);
-    double err = compare_with_ref(desc, c);
+    const int sum = (i / 7) % 2;
+    double err = compare_with_ref(desc, c, sum);
     worst = err > worst ? err : worst;
     cr_expect(err < tol,
-              "%s case %d: N%ld C%ld M%ld G%ld %ldx%ld pads t%ld l%ld b%ld r%ld act %ld: "
+              "%s case %d: N%ld C%ld M%ld G%ld %ldx%ld pads t%ld l%ld b%ld r%ld act %ld sum %d: "
               "max rel err %g",
               desc, i, (long)c.n, (long)c.c, (long)c.m, (long)c.group, (long)c.h, (long)c.w,
-              (long)c.pt, (long)c.pl, (long)c.pb, (long)c.pr, (long)c.act, err);
+              (long)c.pt, (long)c.pl, (long)c.pb, (long)c.pr, (long)c.act, sum, err);
   }
   cr_log_info("%s: worst max relative error over 60 cases %.3g", desc, worst);
 }

@@ -19,7 +19,7 @@ typedef struct wcfg {
 } wcfg;
 
 typedef struct wcall {
-  nc_tdesc in[3], out[1];
+  nc_tdesc in[4], out[1]; /* in[3]: a residual sum when the case has one */
   int64_t ia[NC_CONV_IA_COUNT];
   double fa[NC_CONV_FA_COUNT];
   nc_args a;
@@ -34,6 +34,7 @@ static void wcall_init(wcall *cc, wcfg *c, int64_t k, int64_t stride, int64_t gr
   cc->in[1] = td(NC_F32, 4, wd);
   cc->in[2] = c->bias ? td(NC_F32, 1, bd) : td(0, 0, NULL);
   cc->out[0] = td(NC_F32, 4, yd);
+  cc->in[3] = td(0, 0, NULL);
   memset(cc->ia, 0, sizeof cc->ia);
   cc->ia[NC_CONV_IA_NSPATIAL] = 2;
   cc->ia[NC_CONV_IA_GROUP] = group;
@@ -82,7 +83,7 @@ static wcfg random_cfg(int i) {
   while (c.h + c.pt + c.pb < 3) c.pb++;
   while (c.w + c.pl + c.pr < 3) c.pr++;
   c.bias = rnd(0, 3) != 0;
-  c.act = i % 6; /* NONE RELU CLIP HARDSWISH SIGMOID LEAKYRELU in turn */
+  c.act = i % 7; /* NONE RELU CLIP HARDSWISH SIGMOID LEAKYRELU SILU in turn */
   c.alpha = c.act == NC_ACT_CLIP ? (i % 12 == 2 ? 0.25 : -0.5) : 0.1; /* clip(0) != 0 too */
   c.beta = 0.75;
   return c;
@@ -130,20 +131,26 @@ typedef struct result {
   int pad_changes;
 } result;
 
-/* Runs `desc` on blocked data and the reference on plain data. */
-static result compare_with_ref(const char *desc, wcfg c) {
+/* Runs `desc` on blocked data and the reference on plain data, with a
+ * residual sum input (blocked like the output) when `sum`. */
+static result compare_with_ref(const char *desc, wcfg c, int sum) {
   wcall cc;
   wcall_init(&cc, &c, 3, 1, 1);
+  if (sum) {
+    cc.in[3] = cc.out[0];
+    cc.a.n_in = 4;
+  }
   int64_t xn = nc_numel(&cc.in[0]), wn = nc_numel(&cc.in[1]), yn = nc_numel(&cc.out[0]);
   int64_t xbn = blocked_numel(&cc.in[0]), ybn = blocked_numel(&cc.out[0]);
-  float *x = rand_buf(xn), *w = rand_buf(wn), *b = rand_buf(c.m);
-  float *xb = rand_buf(xbn), *yb = rand_buf(ybn), *yb2 = rand_buf(ybn);
+  float *x = rand_buf(xn), *w = rand_buf(wn), *b = rand_buf(c.m), *s = rand_buf(yn);
+  float *xb = rand_buf(xbn), *yb = rand_buf(ybn), *yb2 = rand_buf(ybn), *sb = rand_buf(ybn);
   float *y = rand_buf(yn), *e = rand_buf(yn);
   void *out_e[1] = {e}, *out_yb[1] = {yb}, *out_yb2[1] = {yb2};
-  const void *in_ref[3] = {x, w, c.bias ? b : NULL};
+  const void *in_ref[4] = {x, w, c.bias ? b : NULL, sum ? s : NULL};
   run_routine(must_find(REF_DESC), &cc.a, in_ref, out_e, 0);
   adapt(TO16_DESC, &cc.in[0], x, xb);
-  const void *in_b[3] = {xb, w, c.bias ? b : NULL};
+  adapt(TO16_DESC, &cc.out[0], s, sb);
+  const void *in_b[4] = {xb, w, c.bias ? b : NULL, sum ? sb : NULL};
   run_routine(must_find(desc), &cc.a, in_b, out_yb, 0x2);
   adapt(FROM16_DESC, &cc.out[0], yb, y);
   result r = {max_rel_err(y, e, yn), nonzero_padding(&cc.out[0], yb), 0};
@@ -151,7 +158,8 @@ static result compare_with_ref(const char *desc, wcfg c) {
   fill_padding(&cc.in[0], xb);
   run_routine(must_find(desc), &cc.a, in_b, out_yb2, 0x2);
   r.pad_changes = memcmp(yb, yb2, sizeof(float) * (size_t)ybn) != 0;
-  free(x); free(w); free(b); free(xb); free(yb); free(yb2); free(y); free(e);
+  free(x); free(w); free(b); free(s); free(xb); free(yb); free(yb2); free(sb); free(y);
+  free(e);
   return r;
 }
 
@@ -167,16 +175,17 @@ static void check_random(const char *desc, double tol) {
   double worst = 0;
   for (int i = 0; i < 64; i++) {
     wcfg c = random_cfg(i);
-    result r = compare_with_ref(desc, c);
+    const int sum = (i / 7) % 2;
+    result r = compare_with_ref(desc, c, sum);
     worst = r.err > worst ? r.err : worst;
     /* the sums' rounding grows with their length: tolerances are set for
      * the NCHW tests' 21 channels and scaled by sqrt(C / 21) beyond */
     const double ctol = tol * (c.c > 21 ? sqrt((double)c.c / 21.0) : 1.0);
     cr_expect(r.err < ctol && r.bad_pad == 0 && !r.pad_changes,
-              "%s case %d: N%ld C%ld M%ld %ldx%ld pads t%ld l%ld b%ld r%ld act %ld: "
+              "%s case %d: N%ld C%ld M%ld %ldx%ld pads t%ld l%ld b%ld r%ld act %ld sum %d: "
               "max rel err %g, %ld nonzero padding lanes, padding changes output %d",
               desc, i, (long)c.n, (long)c.c, (long)c.m, (long)c.h, (long)c.w, (long)c.pt,
-              (long)c.pl, (long)c.pb, (long)c.pr, (long)c.act, r.err, (long)r.bad_pad,
+              (long)c.pl, (long)c.pb, (long)c.pr, (long)c.act, sum, r.err, (long)r.bad_pad,
               r.pad_changes);
   }
   cr_log_info("%s: worst max relative error over 64 cases %.3g", desc, worst);

@@ -8,7 +8,13 @@
 
 /* Conv and ConvTranspose. Routine inputs: X, W, optional B. Kernel sizes come
  * from W's dims; output sizes from out[0]. ConvTranspose ignores PAD_END and
- * the activation (its output shape already says where the output ends). */
+ * the activation (its output shape already says where the output ends).
+ * A Conv may carry a fourth input S (NC_CONV_IN_SUM), put there by the
+ * residual fusion pass: an activation tensor of the output's shape and
+ * layout, added after the bias and before the activation, so
+ * Y = act(conv(X, W) + B + S). Routines that cannot add it refuse it in
+ * applies(); the reference conv supports it. */
+enum { NC_CONV_IN_SUM = 3 };
 enum {
   NC_CONV_IA_NSPATIAL = 0,
   NC_CONV_IA_GROUP = 1,
