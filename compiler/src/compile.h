@@ -153,6 +153,10 @@ const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to);
 /* Descriptor of tensor t stored in format fmt: its own desc, or u8 with its
  * calibrated scale and zero point for NC_Q_U8 formats. */
 void nc_format_desc(const nc_tensor *t, int fmt, nc_tdesc *d);
+/* The adapter the target uses: the last match whose ISA the target allows
+ * (vector versions follow the portable ones in the table); selection, the
+ * emitter and the plan reader all pick through this. */
+const nc_routine *nc_adapter_routine_for(const nc_options *o, int32_t dtype, int from, int to);
 
 /* ---- emit.c: memory plan + model.c/model.h/plan.yaml ---- */
 typedef struct nc_emit_info {

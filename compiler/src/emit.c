@@ -142,7 +142,7 @@ static int add_adapter(emitter *e, int tensor, int layout, int dst) {
   const nc_tensor *t = &e->g->tensors[tensor];
   int from = produced_format(e, tensor);
   int src = e->tl_buf[tensor * NC_FORMAT_COUNT + from];
-  const nc_routine *r = nc_adapter_routine(t->desc.dtype, from, layout);
+  const nc_routine *r = nc_adapter_routine_for(e->o, t->desc.dtype, from, layout);
   char fn[32], tn[32];
   if (src < 0 || !r)
     return nc_fail("%s: internal: no way to convert '%s' from %s to %s", e->g->path, t->name,

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "quantize.h"
+#include "export_qdq.h"
 #include "npy.h"
 #include "onnx_import.h"
 #include "ops.h"
@@ -37,6 +39,10 @@ typedef struct cli {
   const char *force[MAX_LIST];
   int n_force;
   int repeat, verbose, quiet;
+  int dtype_mode, dtype_given;   /* --dtype */
+  const char *accuracy;          /* --accuracy as given */
+  nc_quant_options quant;        /* --calibrate, --percentile, --accuracy */
+  const char *export_qdq;        /* --export-qdq FILE.onnx */
 } cli;
 
 static const char *usage_main =
@@ -84,6 +90,18 @@ static const char *usage_compile =
     "  --plan PLAN.yaml       emit from a plan written by `tune` or `compile`: no measuring,\n"
     "                         byte-identical model.c/model.h; refused if the model or the\n"
     "                         routine library differs\n"
+    "  --dtype f32|int8|auto  activation storage: f32 (default); int8 (u8 activations, s8\n"
+    "                         per-channel weights) on every layer with an int8 routine; auto:\n"
+    "                         DPRS picks per layer, paying for the conversions\n"
+    "  --calibrate DIR        calibration inputs (.npy or raw float32 .bin files, see\n"
+    "                         docs/calibration.md); without it random inputs, with a warning\n"
+    "  --percentile P         activation ranges cover P percent of the calibration values\n"
+    "                         (default: min/max)\n"
+    "  --accuracy A           with --dtype auto: the fastest choice whose output error vs f32\n"
+    "                         on the calibration inputs is within A: a relative L2 error\n"
+    "                         (0.01, rel:0.01) or a top-1 agreement (top1:0.99)\n"
+    "  --export-qdq FILE.onnx also write the model with neuroc's quantization as an ONNX QDQ\n"
+    "                         model (u8 activations, s8 per-channel weights) for ONNX Runtime\n"
     "  -q, --quiet            print nothing on success; -v, --verbose print per-layer choices\n"
     "example: neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n"
     "         neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml \\\n"
@@ -110,7 +128,8 @@ static const char *usage_tune =
     "writes DIR/plan.yaml: per layer the routine, its candidates and predicted times, plus\n"
     "the model hash, target spec hash, routine library version and target fingerprint.\n"
     "`neuroc compile --plan DIR/plan.yaml` then emits the C without measuring.\n"
-    "  options as for `compile` (-t, -o, --db, --routine, --bind, --name, -q, -v)\n"
+    "  options as for `compile` (-t, -o, --db, --routine, --bind, --name, --dtype,\n"
+    "  --calibrate, --percentile, --accuracy, --export-qdq, -q, -v)\n"
     "example: neuroc tune examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n";
 
 static const char *usage_bench =
@@ -203,6 +222,37 @@ static int parse_args(int argc, char **argv, cli *c) {
         fprintf(stderr, "neuroc: --repeat needs a positive count, got '%s'\n", val);
         return -1;
       }
+    } else if (strcmp(a, "--dtype") == 0) {
+      NEED_VALUE();
+      c->dtype_given = 1;
+      if (strcmp(val, "f32") == 0) c->dtype_mode = NC_DTYPE_F32;
+      else if (strcmp(val, "int8") == 0) c->dtype_mode = NC_DTYPE_INT8;
+      else if (strcmp(val, "auto") == 0) c->dtype_mode = NC_DTYPE_AUTO;
+      else {
+        fprintf(stderr, "neuroc: --dtype must be f32, int8 or auto, got '%s'\n", val);
+        return -1;
+      }
+    } else if (strcmp(a, "--export-qdq") == 0) {
+      NEED_VALUE();
+      c->export_qdq = val;
+    } else if (strcmp(a, "--calibrate") == 0) {
+      NEED_VALUE();
+      c->quant.calib_dir = val;
+    } else if (strcmp(a, "--accuracy") == 0) {
+      NEED_VALUE();
+      c->accuracy = val;
+      if (nc_quant_parse_accuracy(val, &c->quant)) {
+        fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+        return -1;
+      }
+    } else if (strcmp(a, "--percentile") == 0) {
+      NEED_VALUE();
+      char *end;
+      c->quant.percentile = strtod(val, &end);
+      if (end == val || *end || !(c->quant.percentile > 0.0 && c->quant.percentile <= 100.0)) {
+        fprintf(stderr, "neuroc: --percentile needs a number in (0, 100], got '%s'\n", val);
+        return -1;
+      }
     } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
       c->verbose = 1;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -218,6 +268,27 @@ static int parse_args(int argc, char **argv, cli *c) {
       return -1;
     }
 #undef NEED_VALUE
+  }
+  if ((c->quant.calib_dir || c->quant.percentile > 0.0) && c->dtype_mode == NC_DTYPE_F32) {
+    fprintf(stderr, "neuroc: --calibrate and --percentile need --dtype int8 or auto\n");
+    return -1;
+  }
+  if (c->accuracy && c->dtype_mode != NC_DTYPE_AUTO) {
+    fprintf(stderr, "neuroc: --accuracy needs --dtype auto (int8 quantizes every layer it can)\n");
+    return -1;
+  }
+  if (c->export_qdq && strcmp(c->cmd, "compile") && strcmp(c->cmd, "tune") && strcmp(c->cmd, "run")) {
+    fprintf(stderr, "neuroc: --export-qdq is an option of compile, tune and run\n");
+    return -1;
+  }
+  if (c->export_qdq && !c->plan && c->dtype_mode == NC_DTYPE_F32) {
+    fprintf(stderr, "neuroc: --export-qdq %s needs --dtype int8 or auto (or a quantized --plan)\n",
+            c->export_qdq);
+    return -1;
+  }
+  if (c->plan && c->dtype_given) {
+    fprintf(stderr, "neuroc: --dtype cannot be combined with --plan: the plan decides\n");
+    return -1;
   }
   for (const char *q = c->prefix; *q; q++)
     if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_' ||
@@ -389,6 +460,30 @@ static void print_summary(const nc_compile_report *rep, const nc_tune_options *t
            "DPRS %s in %.3f ms, predicted %.4f ms\n",
            rep->distinct, rep->measured_new, rep->from_db, rep->exact ? "exact" : "bounded",
            rep->dprs_seconds * 1e3, rep->predicted_ms);
+  if (rep->calib_samples > 0)
+    printf("quantized %d of %d layers (calibration: %d %s samples, %.1f s); model error vs f32: "
+           "rel L2 %.4g, top-1 agreement %.1f %%%s\n",
+           rep->quant_layers, rep->n_layers, rep->calib_samples,
+           rep->calib_random ? "random" : "given", rep->quant_seconds, rep->model_rel_l2,
+           100.0 * rep->model_top1,
+           rep->budget == 1    ? ", within the --accuracy budget"
+           : rep->budget == -1 ? "; the --accuracy budget is not met even with f32 everywhere"
+                               : "");
+}
+
+/* --export-qdq: the quantization of the plan just written, as an ONNX QDQ model. */
+static int export_qdq(const cli *c, nc_graph *g, const nc_options *o) {
+  char plan[4200];
+  snprintf(plan, sizeof plan, "%s/plan.yaml", c->out_dir);
+  nc_qdq_stats st;
+  if (nc_export_qdq_plan(g, o, plan, c->model, c->export_qdq, &st)) {
+    fprintf(stderr, "neuroc: --export-qdq %s: %s\n", c->export_qdq, nc_err_msg());
+    return -1;
+  }
+  if (!c->quiet)
+    printf("wrote %s (QDQ: %d activations, %d of them after shape-only ops; %d s8 weights)\n",
+           c->export_qdq, st.activations, st.propagated, st.weights);
+  return 0;
 }
 
 /* import -> bind -> passes -> select (or read the plan) -> emit. Returns an exit code. */
@@ -404,6 +499,10 @@ static int compile_model(const cli *c, const nc_options *o, const nc_tune_option
     return stage_exit(stage);
   }
   if (!c->quiet) print_summary(rep, tu);
+  if (c->export_qdq && export_qdq(c, g, o)) {
+    nc_graph_free(g);
+    return EXIT_OUTPUT;
+  }
   *gout = g;
   return EXIT_OK;
 }
@@ -467,10 +566,10 @@ static int cmd_build(const cli *c) {
   int is_run = strcmp(c->cmd, "run") == 0;
   nc_target *t = load_spec(c->spec);
   if (!t) return EXIT_INPUT;
-  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet, c->dtype_mode, 0.0};
   char dbbuf[4096];
   nc_tune_options tu = {c->plan ? NULL : db_path(c, dbbuf, sizeof dbbuf), c->plan, NULL,
-                        NC_STOP_NONE};
+                        NC_STOP_NONE, &c->quant};
   nc_graph *g = NULL;
   nc_compile_report rep;
   double t0 = nc_now_seconds();
@@ -541,8 +640,8 @@ static int cmd_profile(const cli *c) {
     nc_target_free(t);
     return EXIT_PROFILE;
   }
-  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
-  nc_tune_options tu = {db, NULL, cost, NC_STOP_SELECT};
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet, c->dtype_mode, 0.0};
+  nc_tune_options tu = {db, NULL, cost, NC_STOP_SELECT, &c->quant};
   long total_new = 0, total_db = 0;
   int rc = EXIT_OK;
   for (int i = 0; i < c->n_models && rc == EXIT_OK; i++) {
@@ -582,9 +681,9 @@ static int cmd_tune(const cli *c) {
   if (c->plan) return usage_error("tune writes a plan; it does not take --plan", usage_tune);
   nc_target *t = load_spec(c->spec);
   if (!t) return EXIT_INPUT;
-  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet, c->dtype_mode, 0.0};
   char dbbuf[4096];
-  nc_tune_options tu = {db_path(c, dbbuf, sizeof dbbuf), NULL, NULL, NC_STOP_PLAN};
+  nc_tune_options tu = {db_path(c, dbbuf, sizeof dbbuf), NULL, NULL, NC_STOP_PLAN, &c->quant};
   nc_graph *g = NULL;
   nc_compile_report rep;
   int rc = compile_model(c, &o, &tu, &g, &rep);
@@ -648,10 +747,10 @@ static int cmd_bench(const cli *c) {
     }
     cc.out_dir = tmp;
   }
-  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet};
+  nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet, c->dtype_mode, 0.0};
   char dbbuf[4096];
   nc_tune_options tu = {c->plan ? NULL : db_path(c, dbbuf, sizeof dbbuf), c->plan, NULL,
-                        NC_STOP_NONE};
+                        NC_STOP_NONE, &c->quant};
   nc_graph *g = NULL;
   nc_compile_report rep;
   int rc = compile_model(&cc, &o, &tu, &g, &rep);

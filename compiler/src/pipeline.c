@@ -8,6 +8,7 @@
 #include "plan_read.h"
 #include "profile_db.h"
 #include "agent_client.h"
+#include "quantize.h"
 
 static void print_choices(const nc_graph *g, const nc_selection *sel) {
   for (int k = 0; k < sel->n_layers; k++) {
@@ -45,6 +46,33 @@ static void report_selection(const nc_options *o, const nc_selection *sel, nc_co
   rep->from_db = sel->n_from_db;
 }
 
+/* Calibration runs the f32 model as this target would: the routines DPRS
+ * picks for f32 (their times are then known to the cost source, so the
+ * quantized selection after it measures only what is new). Returns 0, the
+ * nc_select error, or -3 when calibration fails. */
+static int calibrate(nc_graph *g, const nc_options *o, const nc_tune_options *tu,
+                     nc_cost_source *cost, nc_calibration *cal) {
+  nc_options of = *o;
+  of.dtype_mode = NC_DTYPE_F32;
+  nc_selection f32;
+  int rc = nc_select(g, &of, cost, &f32);
+  if (rc) return rc;
+  rc = nc_quant_calibrate(g, tu->quant, o, nc_exec_pick_selection, &f32, cal) ? -3 : 0;
+  nc_selection_free(&f32);
+  return rc;
+}
+
+static void report_quant(const nc_quant_report *q, double seconds, nc_compile_report *rep) {
+  rep->quant_layers = q->n_quant_layers;
+  rep->calib_samples = q->n_samples;
+  rep->calib_random = q->random;
+  rep->budget = q->budget;
+  rep->model_rel_l2 = q->rel_l2;
+  rep->model_top1 = q->top1;
+  rep->error_weight = q->error_weight;
+  rep->quant_seconds = seconds;
+}
+
 int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options *tu,
                         const char *dir, nc_compile_report *rep) {
   static const nc_tune_options none = {NULL, NULL, NULL, NC_STOP_NONE};
@@ -53,15 +81,37 @@ int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options 
   if (nc_run_passes(g, &rep->passes)) return NC_STAGE_PASSES;
   nc_selection sel;
   nc_cost_source *cost = NULL;
+  int quant = o->dtype_mode != NC_DTYPE_F32 && !tu->plan_path;
+  nc_calibration cal;
+  memset(&cal, 0, sizeof cal);
   if (tu->plan_path) { /* the plan decides: nothing is measured */
     if (nc_plan_read(g, o, tu->plan_path, &sel)) return NC_STAGE_INPUT;
   } else {
     cost = tu->cost ? tu->cost : nc_cost_open(o->target, tu->db_path);
     if (!cost) return NC_STAGE_MEASURE;
     long measured0 = cost->measured, cached0 = cost->cached;
-    int src = nc_select(g, o, cost, &sel);
+    double tq = nc_now_seconds();
+    int src = quant ? calibrate(g, o, tu, cost, &cal) : 0;
+    tq = nc_now_seconds() - tq;
+    if (src == -3) {
+      nc_calibration_free(&cal);
+      if (!tu->cost) nc_cost_free(cost);
+      return NC_STAGE_INPUT;
+    }
+    if (!src) src = nc_select(g, o, cost, &sel);
     rep->measured = cost->measured - measured0;
     rep->cached = cost->cached - cached0;
+    nc_quant_report qr;
+    if (!src && quant) {
+      double t0 = nc_now_seconds();
+      if (nc_quant_choose(g, o, tu->quant, &cal, &sel, &qr)) {
+        nc_selection_free(&sel);
+        src = -1;
+      } else {
+        report_quant(&qr, tq + nc_now_seconds() - t0, rep);
+      }
+    }
+    nc_calibration_free(&cal);
     if (src) {
       if (!tu->cost) nc_cost_free(cost);
       return src == -2 ? NC_STAGE_MEASURE : NC_STAGE_SELECT;

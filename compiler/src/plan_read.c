@@ -186,7 +186,8 @@ static int read_layer(plan *p, nc_graph *g, const nc_options *o, const yaml_node
   return rc;
 }
 
-static int read_adapter(plan *p, const nc_graph *g, const yaml_node_t *st, nc_selection *sel) {
+static int read_adapter(plan *p, const nc_graph *g, const nc_options *o, const yaml_node_t *st,
+                        nc_selection *sel) {
   const char *tn = want(p, st, "adapter"), *from = want(p, st, "from"), *to = want(p, st, "to");
   const char *rt = want(p, st, "routine");
   double ms;
@@ -198,7 +199,7 @@ static int read_adapter(plan *p, const nc_graph *g, const yaml_node_t *st, nc_se
     return nc_fail("%s:%d: adapter for '%s': unknown format '%s'", p->path, line_of(st), tn,
                    f < 0 ? from : to);
   /* the emitter picks the adapter by formats: the plan must agree with it */
-  const nc_routine *r = nc_adapter_routine(g->tensors[t].desc.dtype, f, l);
+  const nc_routine *r = nc_adapter_routine_for(o, g->tensors[t].desc.dtype, f, l);
   char desc[160] = "";
   if (r) nc_routine_concrete_descriptor(r, g->tensors[t].desc.dtype, desc, sizeof desc);
   if (!r || strcmp(desc, rt) != 0)
@@ -273,7 +274,7 @@ static int read_steps(plan *p, nc_graph *g, const nc_options *o, nc_selection *s
                        line_of(st), sel->n_layers);
       if (read_layer(p, g, o, st, &sel->layers[k++])) return -1;
     } else if (get(p, st, "adapter")) {
-      if (read_adapter(p, g, st, sel)) return -1;
+      if (read_adapter(p, g, o, st, sel)) return -1;
     } else if (!get(p, st, "copy")) {
       return nc_fail("%s:%d: a step must be a layer, an adapter or a copy", p->path, line_of(st));
     }

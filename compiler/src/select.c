@@ -37,6 +37,19 @@ const nc_routine *nc_adapter_routine(int32_t dtype, int from, int to) {
   return NULL;
 }
 
+static int isa_allowed(const nc_options *o, const nc_routine *r);
+
+const nc_routine *nc_adapter_routine_for(const nc_options *o, int32_t dtype, int from, int to) {
+  const nc_routine *t = nc_routine_table(), *best = NULL;
+  int n = nc_routine_count();
+  for (int i = 0; i < n; i++)
+    if (strcmp(t[i].layer, "adapter") == 0 && nc_routine_in_format(&t[i]) == from &&
+        nc_routine_out_format(&t[i]) == to && (t[i].dtypes & NC_DT(dtype)) &&
+        isa_allowed(o, &t[i]))
+      best = &t[i]; /* families list portable versions first, vector ones after */
+  return best;
+}
+
 void nc_format_desc(const nc_tensor *t, int fmt, nc_tdesc *d) {
   *d = t->desc;
   if (nc_format_q(fmt) == NC_Q_U8) {
@@ -343,11 +356,12 @@ static int value_formats(const nc_options *o, const nc_tensor *t) {
 /* Adapter for value t between two of its formats, or NULL. Layout changes
  * exist for rank-4 tensors only; a storage change in the same layout for
  * any rank. */
-static const nc_routine *value_adapter(const nc_tensor *t, int from, int to) {
+static const nc_routine *value_adapter(const nc_options *o, const nc_tensor *t, int from,
+                                       int to) {
   if (from == to) return NULL;
   if (t->desc.ndim != 4 && nc_format_layout(from) != nc_format_layout(to)) return NULL;
   if (t->desc.ndim != 4 && nc_format_layout(from) != NC_LAYOUT_NCHW) return NULL;
-  return nc_adapter_routine(t->desc.dtype, from, to);
+  return nc_adapter_routine_for(o, t->desc.dtype, from, to);
 }
 
 /* Every candidate of every layer and every adapter DPRS may use, measured
@@ -382,7 +396,7 @@ static int measure_all(const nc_graph *g, const nc_options *o, nc_cost_source *c
     for (int f = 0; f < F; f++) nc_format_desc(t, f, &adesc[v * F + f]);
     for (int f = 0; f < F; f++)
       for (int to = 0; to < F; to++) {
-        const nc_routine *r = f < nf && to < nf ? value_adapter(t, f, to) : NULL;
+        const nc_routine *r = f < nf && to < nf ? value_adapter(o, t, f, to) : NULL;
         nc_args a = {1, 1, &adesc[v * F + f], &adesc[v * F + to], NULL, NULL, 0, 0};
         aargs[v * L2 + f * F + to] = a;
         aitem[v * L2 + f * F + to] =

@@ -17,6 +17,7 @@ static const nc_routine *const families[] = {
     nc_routines_elementwise, nc_routines_nn, nc_routines_tensor, nc_routines_reduce,
     nc_routines_quant,
     nc_routines_x86_gemm, nc_routines_x86_blocked, nc_routines_x86_winograd,
+    nc_routines_int8,
 };
 
 static nc_routine table[NC_MAX_ROUTINES + 1];

@@ -12,4 +12,5 @@ extern const nc_routine nc_routines_quant[];       /* ONNX quantization operator
 extern const nc_routine nc_routines_x86_gemm[];     /* packed GEMM and the layers on it */
 extern const nc_routine nc_routines_x86_blocked[];  /* NCHW8c/NCHW16c layouts */
 extern const nc_routine nc_routines_x86_winograd[]; /* Winograd 3x3 convolution */
+extern const nc_routine nc_routines_int8[]; /* u8/s8 quantized layers + adapters (int8_table.c) */
 #endif

@@ -441,6 +441,7 @@ Test(elementwise, every_fast_path_matches_reference) {
   for (int i = 0; i < nc_routine_count(); i++) {
     const nc_routine *r = &t[i];
     if ((r->flags & NC_RF_REFERENCE) || !is_elementwise_layer(r->layer)) continue;
+    if (r->in_q != NC_Q_NONE) continue; /* quantized storage: test_int8.c */
     /* blocked-layout routines are forced against the reference in test_x86_blocked.c */
     if (r->in_layout == NC_LAYOUT_NCHW8C || r->in_layout == NC_LAYOUT_NCHW16C) continue;
     const nc_routine *ref = reference_for(r->layer);
