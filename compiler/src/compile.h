@@ -13,6 +13,7 @@
  * activation fusion, dead-node removal. Returns -1 with a message. ---- */
 typedef struct nc_pass_stats {
   int folded, noops_removed, bn_folded, act_fused, dead_removed;
+  int residual_fused; /* Add (+ its activation) fused into the producing Conv */
 } nc_pass_stats;
 int nc_run_passes(nc_graph *g, nc_pass_stats *st);
 /* Routine arguments of a lowered, live node (arrays owned by the struct). */

@@ -391,8 +391,9 @@ static int cmd_inspect(const cli *c) {
   }
   double flops = 0.0;
   long long params = 0;
-  printf("after passes: %d folded, %d BatchNorm folded, %d activations fused, %d dead removed\n",
-         st.folded, st.bn_folded, st.act_fused, st.dead_removed);
+  printf("after passes: %d folded, %d BatchNorm folded, %d activations and %d residual Adds "
+         "fused, %d dead removed\n",
+         st.folded, st.bn_folded, st.act_fused, st.residual_fused, st.dead_removed);
   for (int i = 0; i < g->n_nodes; i++) {
     const nc_node *n = &g->nodes[i];
     if (n->dead) continue;
@@ -450,8 +451,9 @@ static nc_graph *import_model(const cli *c, const char *path) {
 }
 
 static void print_summary(const nc_compile_report *rep, const nc_tune_options *tu) {
-  printf("layers %d (%d folded, %d BatchNorm folded, %d activations fused), ", rep->n_layers,
-         rep->passes.folded, rep->passes.bn_folded, rep->passes.act_fused);
+  printf("layers %d (%d folded, %d BatchNorm folded, %d activations and %d residual Adds "
+         "fused), ", rep->n_layers, rep->passes.folded, rep->passes.bn_folded,
+         rep->passes.act_fused, rep->passes.residual_fused);
   if (tu->plan_path)
     printf("routines from plan %s (nothing measured), predicted %.4f ms\n", tu->plan_path,
            rep->predicted_ms);

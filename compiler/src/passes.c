@@ -504,8 +504,8 @@ int nc_run_passes(nc_graph *g, nc_pass_stats *st) {
   st->noops_removed = remove_noops(g);
   st->bn_folded = fold_batchnorms(g);
   /* residual Adds count with the activations: both are fused epilogues */
-  st->act_fused = fuse_residuals(g);
-  st->act_fused += fuse_silu(g);
+  st->residual_fused = fuse_residuals(g);
+  st->act_fused = fuse_silu(g);
   st->act_fused += fuse_activations(g);
   st->dead_removed = remove_dead(g);
   set_producers(g);

@@ -192,6 +192,7 @@ Test(passes, residual_add_fuses_into_conv) {
   cr_expect_eq(live_named(g, "conv4")->n_in, 2);
   cr_expect_eq(live_named(g, "conv5")->n_in, 2);
   cr_expect(!live_named(g, "add1") && !live_named(g, "add2"));
+  cr_expect_eq(st.residual_fused, 2, "add1 and add2");
   nc_graph_free(g);
 }
 
