@@ -51,10 +51,16 @@ void nc_i8_dw_pack(const nc_args *a, int idx, const void *const *consts, void *d
   }
 }
 
-/* Scratch: one zero-point row (C bytes, 64-aligned) and one int32 row of np. */
+/* Output pixels of one row whose sums are finished by one epilogue call
+ * (bias and scales loaded once per batch, not per pixel). */
+#define NC_I8_DW_BATCH 16
+
+/* Scratch: one zero-point row (C bytes, 64-aligned) and NC_I8_DW_BATCH
+ * int32 rows of C rounded up to 64 (the VNNI kernel writes whole
+ * 64-channel blocks). */
 size_t nc_i8_dw_scratch(const nc_args *a) {
-  int64_t c = a->in[0].dims[1];
-  return (size_t)nc_i8_round_up(c, 64) + (size_t)nc_i8_round_up(c, 16) * sizeof(int32_t);
+  int64_t c = nc_i8_round_up(a->in[0].dims[1], 64);
+  return (size_t)c + (size_t)(NC_I8_DW_BATCH * c) * sizeof(int32_t);
 }
 
 typedef struct dw_geom {
@@ -101,8 +107,11 @@ static void dw_pixel_c99(const dw_geom *g, const uint8_t *const *rows, const int
 /* At most this many taps (a 7x7 kernel); larger kernels are refused. */
 #define NC_I8_DW_MAX_TAPS 49
 
+/* Weights a pixel kernel reads: the blob's [tap][np] s8 by default. */
+typedef const int8_t *(*dw_weights_fn)(const nc_i8_wpack *h);
+
 static void dw_run(const nc_args *a, const void *const *in, void *const *out, void *scratch,
-                   dw_pixel_fn pixel, nc_i8_epilogue epi) {
+                   dw_pixel_fn pixel, dw_weights_fn pixel_weights, nc_i8_epilogue epi) {
   dw_geom g = dw_geom_of(a);
   const nc_i8_wpack *h = in[1];
   uint8_t *zrow = scratch;
@@ -112,21 +121,41 @@ static void dw_run(const nc_args *a, const void *const *in, void *const *out, vo
   nc_i8_post_init(&post, a, h, nc_nn_ia(a, NC_CONV_IA_ACT, NC_ACT_NONE),
                   (float)nc_nn_fa(a, NC_CONV_FA_ACT_ALPHA, 0.0),
                   (float)nc_nn_fa(a, NC_CONV_FA_ACT_BETA, 0.0), out[0], g.c);
-  const uint8_t *rows[NC_I8_DW_MAX_TAPS];
+  const int8_t *wts = pixel_weights ? pixel_weights(h) : nc_i8_wpack_w(h);
+  if (nc_nn_has_in(a, NC_CONV_IN_SUM))
+    nc_i8_post_sum(&post, &a->in[NC_CONV_IN_SUM], in[NC_CONV_IN_SUM]);
+  /* room for the VNNI kernel's taps rounded up to 4 (padding taps read zrow) */
+  const uint8_t *rows[NC_I8_DW_MAX_TAPS + 3];
+  for (int t = 0; t < NC_I8_DW_MAX_TAPS + 3; t++) rows[t] = zrow;
+  const int64_t ld = nc_i8_round_up(g.c, 64), taps = g.kh * g.kw;
+  const uint8_t *x = in[0];
+  int64_t tap_off[NC_I8_DW_MAX_TAPS]; /* input offset of each tap from the window's corner */
+  for (int64_t ky = 0, t = 0; ky < g.kh; ky++)
+    for (int64_t kx = 0; kx < g.kw; kx++, t++) tap_off[t] = (ky * g.dh * g.iw + kx * g.dw) * g.c;
   for (int64_t n = 0; n < g.n; n++)
     for (int64_t oy = 0; oy < g.oh; oy++)
-      for (int64_t ox = 0; ox < g.ow; ox++) {
-        for (int64_t ky = 0, t = 0; ky < g.kh; ky++)
-          for (int64_t kx = 0; kx < g.kw; kx++, t++)
-            rows[t] = tap_row(&g, in[0], zrow, n, oy, ox, ky, kx);
-        pixel(&g, rows, nc_i8_wpack_w(h), h->np, acc);
-        epi(&post, acc, h->np, 1, (n * g.oh + oy) * g.ow + ox, 0, g.c);
+      for (int64_t ox0 = 0; ox0 < g.ow; ox0 += NC_I8_DW_BATCH) {
+        const int64_t cnt = g.ow - ox0 < NC_I8_DW_BATCH ? g.ow - ox0 : NC_I8_DW_BATCH;
+        for (int64_t i = 0; i < cnt; i++) {
+          const int64_t ox = ox0 + i, iy0 = oy * g.sh - g.ph, ix0 = ox * g.sw - g.pw;
+          if (iy0 >= 0 && iy0 + (g.kh - 1) * g.dh < g.ih && ix0 >= 0 &&
+              ix0 + (g.kw - 1) * g.dw < g.iw) { /* interior: fixed tap offsets */
+            const uint8_t *base = x + ((n * g.ih + iy0) * g.iw + ix0) * g.c;
+            for (int64_t t = 0; t < taps; t++) rows[t] = base + tap_off[t];
+          } else {
+            for (int64_t ky = 0, t = 0; ky < g.kh; ky++)
+              for (int64_t kx = 0; kx < g.kw; kx++, t++)
+                rows[t] = tap_row(&g, x, zrow, n, oy, ox, ky, kx);
+          }
+          pixel(&g, rows, wts, h->np, acc + i * ld);
+        }
+        epi(&post, acc, ld, (int)cnt, (n * g.oh + oy) * g.ow + ox0, 0, g.c);
       }
 }
 
 void nc_conv_dw_u8_nhwc_c99(const nc_args *a, const void *const *in, void *const *out,
                             void *scratch) {
-  dw_run(a, in, out, scratch, dw_pixel_c99, nc_i8_epilogue_c99);
+  dw_run(a, in, out, scratch, dw_pixel_c99, NULL, nc_i8_epilogue_c99);
 }
 
 #if defined(__x86_64__)
@@ -153,6 +182,81 @@ static NC_I8_DW512 void dw_pixel_512(const dw_geom *g, const uint8_t *const *row
 
 void nc_conv_dw_u8_nhwc_avx512(const nc_args *a, const void *const *in, void *const *out,
                                void *scratch) {
-  dw_run(a, in, out, scratch, dw_pixel_512, nc_i8_epilogue_avx512);
+  dw_run(a, in, out, scratch, dw_pixel_512, NULL, nc_i8_epilogue_avx512);
+}
+
+/* ---- AVX-512 VNNI: four taps per vpdpbusd ----
+ * The blob is the portable one followed by the weights in the order the
+ * kernel consumes them: per block of 64 channels and group of 4 taps
+ * (taps padded to a multiple of 4 with zero weights), four zmm k = 0..3
+ * whose 128-bit lane L, dword j holds the 4 taps' s8 weights of channel
+ * 64 b + 16 L + 4 k + j. That is the order the in-lane byte/word unpacks
+ * of four input rows leave the channels in; the sums are put back in
+ * channel order with 128-bit lane shuffles. */
+#define NC_I8_DW_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
+static int64_t vnni_groups(const nc_args *a) { return (dw_taps(a) + 3) / 4; }
+
+size_t nc_i8_dw_packed_bytes_vnni(const nc_args *a, int idx) {
+  if (idx != 1) return 0;
+  int64_t blocks = nc_i8_round_up(a->in[0].dims[1], 64) / 64;
+  return nc_i8_dw_packed_bytes(a, idx) + (size_t)(blocks * vnni_groups(a) * 256);
+}
+
+/* The interleaved weights, after the portable blob (whose size is a multiple of 4). */
+static const int8_t *vnni_weights(const nc_i8_wpack *h) {
+  return (const int8_t *)(nc_i8_wpack_deq(h) + h->np);
+}
+
+void nc_i8_dw_pack_vnni(const nc_args *a, int idx, const void *const *consts, void *dst) {
+  if (idx != 1) return;
+  nc_i8_dw_pack(a, idx, consts, dst);
+  const nc_i8_wpack *h = dst;
+  const int8_t *wq = nc_i8_wpack_w(h);
+  int8_t *v = (int8_t *)vnni_weights(h);
+  const int64_t groups = vnni_groups(a), blocks = nc_i8_round_up(h->n, 64) / 64;
+  for (int64_t b = 0; b < blocks; b++)
+    for (int64_t gi = 0; gi < groups; gi++)
+      for (int k = 0; k < 4; k++)
+        for (int lane = 0; lane < 4; lane++)
+          for (int j = 0; j < 4; j++)
+            for (int t = 0; t < 4; t++) {
+              int64_t c = 64 * b + 16 * lane + 4 * k + j, tap = 4 * gi + t;
+              *v++ = c < h->n && tap < h->k ? wq[tap * h->np + c] : 0;
+            }
+}
+
+static NC_I8_DW_VNNI void dw_pixel_vnni(const dw_geom *g, const uint8_t *const *rows,
+                                        const int8_t *w, int64_t np, int32_t *acc) {
+  (void)np;
+  const int64_t groups = (g->kh * g->kw + 3) / 4;
+  for (int64_t c0 = 0; c0 < g->c; c0 += 64) {
+    const int64_t left = g->c - c0;
+    const __mmask64 m = left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1);
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t gi = 0; gi < groups; gi++, w += 256) {
+      const uint8_t *const *r = rows + 4 * gi;
+      __m512i x0 = _mm512_maskz_loadu_epi8(m, r[0] + c0), x1 = _mm512_maskz_loadu_epi8(m, r[1] + c0),
+              x2 = _mm512_maskz_loadu_epi8(m, r[2] + c0), x3 = _mm512_maskz_loadu_epi8(m, r[3] + c0);
+      __m512i a = _mm512_unpacklo_epi8(x0, x1), b = _mm512_unpackhi_epi8(x0, x1),
+              c = _mm512_unpacklo_epi8(x2, x3), d = _mm512_unpackhi_epi8(x2, x3);
+      s0 = _mm512_dpbusd_epi32(s0, _mm512_unpacklo_epi16(a, c), _mm512_loadu_si512(w));
+      s1 = _mm512_dpbusd_epi32(s1, _mm512_unpackhi_epi16(a, c), _mm512_loadu_si512(w + 64));
+      s2 = _mm512_dpbusd_epi32(s2, _mm512_unpacklo_epi16(b, d), _mm512_loadu_si512(w + 128));
+      s3 = _mm512_dpbusd_epi32(s3, _mm512_unpackhi_epi16(b, d), _mm512_loadu_si512(w + 192));
+    }
+    /* s_k lane L = channels 16 L + 4 k .. +3: a 4 x 4 transpose of lanes */
+    __m512i t0 = _mm512_shuffle_i32x4(s0, s1, 0x44), t1 = _mm512_shuffle_i32x4(s2, s3, 0x44),
+            t2 = _mm512_shuffle_i32x4(s0, s1, 0xEE), t3 = _mm512_shuffle_i32x4(s2, s3, 0xEE);
+    _mm512_storeu_si512(acc + c0, _mm512_shuffle_i32x4(t0, t1, 0x88));
+    _mm512_storeu_si512(acc + c0 + 16, _mm512_shuffle_i32x4(t0, t1, 0xDD));
+    _mm512_storeu_si512(acc + c0 + 32, _mm512_shuffle_i32x4(t2, t3, 0x88));
+    _mm512_storeu_si512(acc + c0 + 48, _mm512_shuffle_i32x4(t2, t3, 0xDD));
+  }
+}
+
+void nc_conv_dw_u8_nhwc_avx512vnni(const nc_args *a, const void *const *in, void *const *out,
+                                   void *scratch) {
+  dw_run(a, in, out, scratch, dw_pixel_vnni, vnni_weights, nc_i8_epilogue_avx512);
 }
 #endif

@@ -92,6 +92,13 @@ void nc_i8_post_init(nc_i8_post *p, const nc_args *a, const nc_i8_wpack *h, int6
   p->ldy = ldy;
 }
 
+void nc_i8_post_sum(nc_i8_post *p, const nc_tdesc *sd, const void *s) {
+  p->sum = s;
+  p->zs = sd->zero_point;
+  p->ss = sd->scale;
+  p->ss_q = p->out_f32 ? 0.0f : sd->scale / p->sy;
+}
+
 /* acc + bias without signed-overflow UB (wraps like the vector add). */
 static inline int32_t add_wrap(int32_t a, int32_t b) {
   return (int32_t)((uint32_t)a + (uint32_t)b);
@@ -105,16 +112,26 @@ void nc_i8_epilogue_c99(const nc_i8_post *p, const int32_t *tile, int64_t ld, in
     for (int64_t j = 0; j < cols; j++) {
       int64_t c = col0 + j;
       float acc = (float)add_wrap(t[j], p->bias[c]);
+      /* the residual in stored units; its products are rounded separately
+       * (no fused multiply-add), as the vector epilogues do */
+      float s = p->sum ? (float)(p->sum[off + j] - p->zs) : 0.0f;
+      float sr = s * p->ss; /* separate statements: never contracted into an FMA */
       if (p->out_f32) {
-        ((float *)p->y)[off + j] = nc_apply_act(acc * p->deq[c], p->act, p->alpha, p->beta);
+        float v = acc * p->deq[c];
+        if (p->sum) v = v + sr;
+        ((float *)p->y)[off + j] = nc_apply_act(v, p->act, p->alpha, p->beta);
         continue;
       }
       float v;
       if (nc_i8_post_linear(p)) {
         v = acc * p->mult[c];
+        float sq = s * p->ss_q;
+        if (p->sum) v = v + sq;
         v = fminf(fmaxf(v, p->lo_q), p->hi_q);
       } else {
-        v = nc_apply_act(acc * p->deq[c], p->act, p->alpha, p->beta) / p->sy;
+        v = acc * p->deq[c];
+        if (p->sum) v = v + sr;
+        v = nc_apply_act(v, p->act, p->alpha, p->beta) / p->sy;
       }
       ((uint8_t *)p->y)[off + j] = (uint8_t)nc_q_round_sat(v, p->zy, 0, 255);
     }
@@ -159,9 +176,19 @@ static void build_rows(const nc_i8_rows *s, int64_t k, int64_t kp, int64_t r0, i
       for (int64_t p = 0; p < k; p++) row[p] = x[p * s->cs];
     } else {
       int64_t n = r / (s->oh * s->ow), oy = r / s->ow % s->oh, ox = r % s->ow;
+      int64_t ix0 = ox * s->sw - s->pw, span = s->kw * s->ic;
+      /* undilated taps of one kernel row wholly inside the input are one
+       * contiguous run of kw * ic bytes (a 3-channel stem: 21 bytes, not 7
+       * copies of 3) */
+      int row_run = s->dw == 1 && ix0 >= 0 && ix0 + s->kw <= s->iw;
       uint8_t *dst = row;
       for (int64_t ky = 0; ky < s->kh; ky++) {
         int64_t iy = oy * s->sh - s->ph + ky * s->dh;
+        if (row_run && iy >= 0 && iy < s->ih) {
+          memcpy(dst, s->x + ((n * s->ih + iy) * s->iw + ix0) * s->ic, (size_t)span);
+          dst += span;
+          continue;
+        }
         for (int64_t kx = 0; kx < s->kw; kx++, dst += s->ic) {
           int64_t ix = ox * s->sw - s->pw + kx * s->dw;
           if (iy < 0 || iy >= s->ih || ix < 0 || ix >= s->iw)

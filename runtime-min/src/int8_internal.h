@@ -61,10 +61,13 @@ void nc_i8_column_params(const nc_args *a, float w_scale, int64_t wsum, double b
 
 /* ---- the epilogue ----
  * For an int32 accumulator acc (bias included) of column c:
- *   u8 output, act none/relu/clip: t = (float)acc * mult[c], relu/clip on t
- *     (the clip bounds divided by s_y), q = round_even(t) + z_y saturated;
- *   u8 output, other acts: t = act((float)acc * deq[c]) / s_y, then as above;
- *   f32 output: y = act((float)acc * deq[c]). */
+ *   u8 output, act none/relu/clip: t = (float)acc * mult[c] [+ (s - zs) * ss_q],
+ *     relu/clip on t (the clip bounds divided by s_y), q = round_even(t) + z_y
+ *     saturated;
+ *   u8 output, other acts: t = act((float)acc * deq[c] [+ (s - zs) * ss]) / s_y,
+ *     then as above;
+ *   f32 output: y = act((float)acc * deq[c] [+ (s - zs) * ss]).
+ * The bracketed term is there when a residual sum S is fused. */
 typedef struct nc_i8_post {
   const int32_t *bias;
   const float *mult, *deq;
@@ -76,10 +79,20 @@ typedef struct nc_i8_post {
   float lo_q, hi_q; /* clip bounds / s_y (u8 output; relu: 0 and +inf) */
   void *y;
   int64_t ldy; /* elements between output rows */
+  /* Fused residual sum S (a Conv's NC_CONV_IN_SUM), stored u8 like the
+   * output (same shape and layout, so element offsets are the output's),
+   * or NULL. Added in real units after the bias, before the activation:
+   * its real value (s - zs) * ss, or (s - zs) * ss_q = that / s_y in the
+   * linear u8 form. */
+  const uint8_t *sum;
+  int32_t zs;
+  float ss, ss_q;
 } nc_i8_post;
 
 void nc_i8_post_init(nc_i8_post *p, const nc_args *a, const nc_i8_wpack *h, int64_t act,
                      float alpha, float beta, void *y, int64_t ldy);
+/* Attaches the fused residual sum (u8 data with its tdesc's params). */
+void nc_i8_post_sum(nc_i8_post *p, const nc_tdesc *sd, const void *s);
 /* Does the vector epilogue handle this activation (no scalar fallback)? */
 static inline int nc_i8_post_linear(const nc_i8_post *p) {
   return p->act == NC_ACT_NONE || p->act == NC_ACT_RELU || p->act == NC_ACT_CLIP;
@@ -170,6 +183,11 @@ void nc_conv_dw_u8_nhwc_c99(const nc_args *a, const void *const *in, void *const
 #if defined(__x86_64__)
 void nc_conv_dw_u8_nhwc_avx512(const nc_args *a, const void *const *in, void *const *out,
                                void *scratch);
+/* VNNI form: its own blob (the portable one plus interleaved weights). */
+size_t nc_i8_dw_packed_bytes_vnni(const nc_args *a, int idx);
+void nc_i8_dw_pack_vnni(const nc_args *a, int idx, const void *const *c, void *dst);
+void nc_conv_dw_u8_nhwc_avx512vnni(const nc_args *a, const void *const *in, void *const *out,
+                                   void *scratch);
 /* Vector epilogue of the AVX-512 routines (int8_x86.c). */
 void nc_i8_epilogue_avx512(const nc_i8_post *p, const int32_t *tile, int64_t ld, int rows,
                            int64_t row0, int64_t col0, int64_t cols);
@@ -178,6 +196,14 @@ void nc_i8_epilogue_avx512(const nc_i8_post *p, const int32_t *tile, int64_t ld,
 /* ---- pooling, Add, Concat (int8_misc.c) ---- */
 #define NC_I8_FN(NAME)                                                                       \
   void NAME(const nc_args *a, const void *const *in, void *const *out, void *scratch);
+/* Taps [lo, hi) of output position o along one pooled axis that land in
+ * the input (first input index base = o * stride - pad_begin), and how many
+ * lie inside [-pad_begin, in + pad_end) (count_include_pad). */
+typedef struct nc_i8_window {
+  int64_t base, lo, hi, span;
+} nc_i8_window;
+nc_i8_window nc_i8_pool_window(int64_t o, int64_t k, int64_t stride, int64_t dil, int64_t pb,
+                               int64_t pe, int64_t in);
 int nc_i8_pool_applies(const nc_args *a);
 int nc_i8_gap_applies(const nc_args *a);
 int nc_i8_add_applies(const nc_args *a);
@@ -192,30 +218,45 @@ NC_I8_FN(nc_gap_u8_nchw_c99)
 NC_I8_FN(nc_add_u8_c99)
 NC_I8_FN(nc_concat_u8_nhwc_c99)
 NC_I8_FN(nc_concat_u8_nchw_c99)
+#if defined(__x86_64__)
+/* AVX-512 forms (int8_misc_x86.c), NHWC pools and the elementwise Add. */
+NC_I8_FN(nc_maxpool_u8_nhwc_avx512)
+NC_I8_FN(nc_avgpool_u8_nhwc_avx512)
+NC_I8_FN(nc_gap_u8_nhwc_avx512)
+NC_I8_FN(nc_add_u8_avx512)
+int nc_i8_gap_nhwc_avx512_applies(const nc_args *a);
+#endif
 
-/* ---- adapters (int8_adapter.c): nc_adapter_<op>_<from>_<to>_<isa> ---- */
-#define NC_I8_ADAPTER_DECL(NAME)                                                             \
+/* ---- adapters (int8_adapter.c): nc_adapter_<name>_<isa> ----
+ * Every (name, op, from layout, to layout) the table lists; X is applied to
+ * each. Ops: QUANT (f32 -> u8), DEQUANT (u8 -> f32), COPY (u8 relayout). */
+#define NC_I8_ADAPTER_PAIRS(X)                                                               \
+  X(quantize_nchw_nhwc, QUANT, NCHW, NHWC)                                                   \
+  X(quantize_nhwc_nchw, QUANT, NHWC, NCHW)                                                   \
+  X(quantize_nchw_nchw, QUANT, NCHW, NCHW)                                                   \
+  X(quantize_nhwc_nhwc, QUANT, NHWC, NHWC)                                                   \
+  X(quantize_nchw16c_nhwc, QUANT, NCHW16C, NHWC)                                             \
+  X(quantize_nhwc_nchw16c, QUANT, NHWC, NCHW16C)                                             \
+  X(quantize_nchw8c_nhwc, QUANT, NCHW8C, NHWC)                                               \
+  X(quantize_nhwc_nchw8c, QUANT, NHWC, NCHW8C)                                               \
+  X(dequantize_nchw_nhwc, DEQUANT, NCHW, NHWC)                                               \
+  X(dequantize_nhwc_nchw, DEQUANT, NHWC, NCHW)                                               \
+  X(dequantize_nchw_nchw, DEQUANT, NCHW, NCHW)                                               \
+  X(dequantize_nhwc_nhwc, DEQUANT, NHWC, NHWC)                                               \
+  X(dequantize_nchw16c_nhwc, DEQUANT, NCHW16C, NHWC)                                         \
+  X(dequantize_nhwc_nchw16c, DEQUANT, NHWC, NCHW16C)                                         \
+  X(dequantize_nchw8c_nhwc, DEQUANT, NCHW8C, NHWC)                                           \
+  X(dequantize_nhwc_nchw8c, DEQUANT, NHWC, NCHW8C)                                           \
+  X(u8_nchw_nhwc, COPY, NCHW, NHWC)                                                          \
+  X(u8_nhwc_nchw, COPY, NHWC, NCHW)
+
+#define NC_I8_ADAPTER_DECL(NAME, OP, FROM, TO)                                               \
   NC_I8_FN(nc_adapter_##NAME##_c99)                                                          \
   int nc_adapter_##NAME##_applies(const nc_args *a);
-NC_I8_ADAPTER_DECL(quantize_nchw_nhwc)
-NC_I8_ADAPTER_DECL(quantize_nhwc_nchw)
-NC_I8_ADAPTER_DECL(quantize_nchw_nchw)
-NC_I8_ADAPTER_DECL(quantize_nhwc_nhwc)
-NC_I8_ADAPTER_DECL(quantize_nchw16c_nhwc)
-NC_I8_ADAPTER_DECL(quantize_nhwc_nchw16c)
-NC_I8_ADAPTER_DECL(dequantize_nchw_nhwc)
-NC_I8_ADAPTER_DECL(dequantize_nhwc_nchw)
-NC_I8_ADAPTER_DECL(dequantize_nchw_nchw)
-NC_I8_ADAPTER_DECL(dequantize_nhwc_nhwc)
-NC_I8_ADAPTER_DECL(dequantize_nchw16c_nhwc)
-NC_I8_ADAPTER_DECL(dequantize_nhwc_nchw16c)
-NC_I8_ADAPTER_DECL(u8_nchw_nhwc)
-NC_I8_ADAPTER_DECL(u8_nhwc_nchw)
+NC_I8_ADAPTER_PAIRS(NC_I8_ADAPTER_DECL)
 #if defined(__x86_64__)
-NC_I8_FN(nc_adapter_quantize_nchw_nchw_avx512)
-NC_I8_FN(nc_adapter_quantize_nhwc_nhwc_avx512)
-NC_I8_FN(nc_adapter_dequantize_nchw_nchw_avx512)
-NC_I8_FN(nc_adapter_dequantize_nhwc_nhwc_avx512)
+#define NC_I8_ADAPTER_DECL512(NAME, OP, FROM, TO) NC_I8_FN(nc_adapter_##NAME##_avx512)
+NC_I8_ADAPTER_PAIRS(NC_I8_ADAPTER_DECL512)
 #endif
 
 #endif

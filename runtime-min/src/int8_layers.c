@@ -20,10 +20,20 @@ static int out_ok(const nc_args *a, int u8) {
 
 static int in_u8(const nc_tdesc *x) { return x->dtype == NC_U8 && x->scale > 0.0f; }
 
-/* Conv 2-D with f32 weights (and bias), no fused residual sum. */
+/* A fused residual sum S, if any, is u8 with the output's dims. */
+static int sum_ok(const nc_args *a) {
+  if (!nc_nn_has_in(a, NC_CONV_IN_SUM)) return 1;
+  const nc_tdesc *s = &a->in[NC_CONV_IN_SUM], *y = &a->out[0];
+  if (!in_u8(s) || s->ndim != y->ndim) return 0;
+  for (int i = 0; i < s->ndim; i++)
+    if (s->dims[i] != y->dims[i]) return 0;
+  return 1;
+}
+
+/* Conv 2-D with f32 weights (and bias), optionally a fused residual sum. */
 static int conv_common(const nc_args *a) {
   if (a->n_in < 2 || a->n_out < 1 || !in_u8(&a->in[0]) || a->in[0].ndim != 4) return 0;
-  if (nc_nn_has_in(a, NC_CONV_IN_SUM)) return 0;
+  if (!sum_ok(a)) return 0;
   if (nc_nn_ia(a, NC_CONV_IA_NSPATIAL, 2) != 2) return 0;
   const nc_tdesc *w = &a->in[1];
   if (w->dtype != NC_F32 || w->ndim != 4) return 0;
@@ -163,6 +173,8 @@ static void conv_run(const nc_i8_isa *isa, const nc_args *a, const void *const *
   nc_i8_post_init(&post, a, in[1], nc_nn_ia(a, NC_CONV_IA_ACT, NC_ACT_NONE),
                   (float)nc_nn_fa(a, NC_CONV_FA_ACT_ALPHA, 0.0),
                   (float)nc_nn_fa(a, NC_CONV_FA_ACT_BETA, 0.0), out[0], a->out[0].dims[1]);
+  if (nc_nn_has_in(a, NC_CONV_IN_SUM))
+    nc_i8_post_sum(&post, &a->in[NC_CONV_IN_SUM], in[NC_CONV_IN_SUM]);
   nc_i8_gemm_run(isa, &s, in[1], &post, scratch);
 }
 

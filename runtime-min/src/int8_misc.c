@@ -23,15 +23,9 @@ static inline uint8_t requant(int32_t x, int32_t zi, float ratio, int32_t zo) {
 
 /* ---- pooling ---- */
 
-/* Taps [lo, hi) of output position o along one axis that land in the input,
- * and how many lie inside [-pad_begin, in + pad_end) (count_include_pad). */
-typedef struct win {
-  int64_t base, lo, hi, span;
-} win;
-
-static win window(int64_t o, int64_t k, int64_t stride, int64_t dil, int64_t pb, int64_t pe,
-                  int64_t in) {
-  win w = {o * stride - pb, 0, 0, 0};
+nc_i8_window nc_i8_pool_window(int64_t o, int64_t k, int64_t stride, int64_t dil, int64_t pb,
+                               int64_t pe, int64_t in) {
+  nc_i8_window w = {o * stride - pb, 0, 0, 0};
   for (int64_t t = 0; t < k; t++) {
     int64_t i = w.base + t * dil;
     if (i >= -pb && i < in + pe) w.span++;
@@ -72,9 +66,9 @@ static void pool(const nc_args *a, const uint8_t *x, uint8_t *y, int is_max, int
   const float ratio = xd->scale / yd->scale;
   for (int64_t n = 0; n < N; n++)
     for (int64_t oy = 0; oy < OH; oy++) {
-      win wy = window(oy, k[0], s[0], d[0], pb[0], pe[0], H);
+      nc_i8_window wy = nc_i8_pool_window(oy, k[0], s[0], d[0], pb[0], pe[0], H);
       for (int64_t ox = 0; ox < OW; ox++) {
-        win wx = window(ox, k[1], s[1], d[1], pb[1], pe[1], W);
+        nc_i8_window wx = nc_i8_pool_window(ox, k[1], s[1], d[1], pb[1], pe[1], W);
         int64_t cnt = (wy.hi - wy.lo) * (wx.hi - wx.lo);
         int64_t div = cip ? wy.span * wx.span : cnt;
         for (int64_t c = 0; c < C; c++) {

@@ -31,18 +31,38 @@
   GEMM_PAIR("MatMul", "nchw", NCHW, "matmul", nc_matmul_u8, TAG, ISA_TILE, nc_i8_matmul_scratch,    \
             nc_i8_matmul_packed_bytes, nc_i8_matmul_pack, nc_i8_matmul_applies)
 
-#define DW(DESC, SYM, APPLIES, OUTQ)                                                          \
+#define DWP(DESC, SYM, APPLIES, OUTQ, PB, PACK)                                               \
   {"Conv", "cpu:u8:nhwc/" DESC, #SYM, SYM, U8, NHWC, NHWC, NC_RF_ACT, APPLIES,               \
-   nc_i8_dw_scratch, nc_i8_dw_packed_bytes, NULL, QU, OUTQ, nc_i8_dw_pack}
+   nc_i8_dw_scratch, PB, NULL, QU, OUTQ, PACK}
+#define DW(DESC, SYM, APPLIES, OUTQ)                                                          \
+  DWP(DESC, SYM, APPLIES, OUTQ, nc_i8_dw_packed_bytes, nc_i8_dw_pack)
 
 /* A u8 -> u8 layer without constants. */
 #define PLAIN(LAYER, DESC, SYM, LAYOUT, APPLIES)                                             \
   {LAYER, "cpu:u8:" DESC, #SYM, SYM, U8, LAYOUT, LAYOUT, 0, APPLIES, NULL, NULL, NULL, QU, QU, \
    NULL}
 
-#define ADAPTER(DESC, NAME, ISA, FROM, TO, INQ, OUTQ)                                         \
-  {"adapter", DESC "/" #ISA, "nc_adapter_" #NAME "_" #ISA, nc_adapter_##NAME##_##ISA, F32,    \
-   FROM, TO, 0, nc_adapter_##NAME##_applies, NULL, NULL, NULL, INQ, OUTQ, NULL}
+/* Adapters, one per NC_I8_ADAPTER_PAIRS entry and ISA. Descriptor
+ * "cpu:<stored dtype>:<from>/<op>-<to>/<isa>". */
+#define LS_NCHW "nchw"
+#define LS_NHWC "nhwc"
+#define LS_NCHW16C "nchw16c"
+#define LS_NCHW8C "nchw8c"
+#define OPDESC_QUANT(F, T) "cpu:f32:" F "/quantize-" T
+#define OPDESC_DEQUANT(F, T) "cpu:u8:" F "/dequantize-" T
+#define OPDESC_COPY(F, T) "cpu:u8:" F "/relayout-" T
+#define INQ_QUANT QN
+#define INQ_DEQUANT QU
+#define INQ_COPY QU
+#define OUTQ_QUANT QU
+#define OUTQ_DEQUANT QN
+#define OUTQ_COPY QU
+#define ADAPTER_ISA(NAME, OP, FROM, TO, ISA)                                                 \
+  {"adapter", OPDESC_##OP(LS_##FROM, LS_##TO) "/" #ISA, "nc_adapter_" #NAME "_" #ISA,        \
+   nc_adapter_##NAME##_##ISA, F32, NC_LAYOUT_##FROM, NC_LAYOUT_##TO, 0,                      \
+   nc_adapter_##NAME##_applies, NULL, NULL, NULL, INQ_##OP, OUTQ_##OP, NULL},
+#define ADAPTER_C99(NAME, OP, FROM, TO) ADAPTER_ISA(NAME, OP, FROM, TO, c99)
+#define ADAPTER_512(NAME, OP, FROM, TO) ADAPTER_ISA(NAME, OP, FROM, TO, avx512)
 
 const nc_routine nc_routines_int8[] = {
     GEMM_ISA(c99, "c99/4x16"),
@@ -57,6 +77,10 @@ const nc_routine nc_routines_int8[] = {
     DW("conv-depthwise/avx512", nc_conv_dw_u8_nhwc_avx512, nc_i8_conv_dw_applies_u8, QU),
     DW("conv-depthwise-dequant/avx512", nc_conv_dw_u8_nhwc_avx512, nc_i8_conv_dw_applies_f32,
        QN),
+    DWP("conv-depthwise/avx512vnni", nc_conv_dw_u8_nhwc_avx512vnni, nc_i8_conv_dw_applies_u8, QU,
+        nc_i8_dw_packed_bytes_vnni, nc_i8_dw_pack_vnni),
+    DWP("conv-depthwise-dequant/avx512vnni", nc_conv_dw_u8_nhwc_avx512vnni,
+        nc_i8_conv_dw_applies_f32, QN, nc_i8_dw_packed_bytes_vnni, nc_i8_dw_pack_vnni),
 #endif
     PLAIN("MaxPool", "nhwc/maxpool/c99", nc_maxpool_u8_nhwc_c99, NHWC, nc_i8_pool_applies),
     PLAIN("MaxPool", "nchw/maxpool/c99", nc_maxpool_u8_nchw_c99, NCHW, nc_i8_pool_applies),
@@ -68,31 +92,28 @@ const nc_routine nc_routines_int8[] = {
           nc_i8_gap_applies),
     PLAIN("Add", "nhwc/add-requant/c99", nc_add_u8_c99, NHWC, nc_i8_add_applies),
     PLAIN("Add", "nchw/add-requant/c99", nc_add_u8_c99, NCHW, nc_i8_add_applies),
+#if defined(__x86_64__)
+    PLAIN("MaxPool", "nhwc/maxpool/avx512", nc_maxpool_u8_nhwc_avx512, NHWC, nc_i8_pool_applies),
+    PLAIN("AveragePool", "nhwc/avgpool/avx512", nc_avgpool_u8_nhwc_avx512, NHWC,
+          nc_i8_pool_applies),
+    PLAIN("GlobalAveragePool", "nhwc/global-avgpool/avx512", nc_gap_u8_nhwc_avx512, NHWC,
+          nc_i8_gap_nhwc_avx512_applies),
+    PLAIN("Add", "nhwc/add-requant/avx512", nc_add_u8_avx512, NHWC, nc_i8_add_applies),
+    PLAIN("Add", "nchw/add-requant/avx512", nc_add_u8_avx512, NCHW, nc_i8_add_applies),
+#endif
     PLAIN("Concat", "nhwc/concat-requant/c99", nc_concat_u8_nhwc_c99, NHWC,
           nc_i8_concat_nhwc_applies),
     PLAIN("Concat", "nchw/concat-requant/c99", nc_concat_u8_nchw_c99, NCHW,
           nc_i8_concat_applies),
-    /* Adapters: the first match of a format pair is the one the compiler
-     * uses (nc_adapter_routine), so the portable ones come first. */
-    ADAPTER("cpu:f32:nchw/quantize-nhwc", quantize_nchw_nhwc, c99, NCHW, NHWC, QN, QU),
-    ADAPTER("cpu:f32:nhwc/quantize-nchw", quantize_nhwc_nchw, c99, NHWC, NCHW, QN, QU),
-    ADAPTER("cpu:f32:nchw/quantize-nchw", quantize_nchw_nchw, c99, NCHW, NCHW, QN, QU),
-    ADAPTER("cpu:f32:nhwc/quantize-nhwc", quantize_nhwc_nhwc, c99, NHWC, NHWC, QN, QU),
-    ADAPTER("cpu:f32:nchw16c/quantize-nhwc", quantize_nchw16c_nhwc, c99, B16, NHWC, QN, QU),
-    ADAPTER("cpu:f32:nhwc/quantize-nchw16c", quantize_nhwc_nchw16c, c99, NHWC, B16, QN, QU),
-    ADAPTER("cpu:u8:nchw/dequantize-nhwc", dequantize_nchw_nhwc, c99, NCHW, NHWC, QU, QN),
-    ADAPTER("cpu:u8:nhwc/dequantize-nchw", dequantize_nhwc_nchw, c99, NHWC, NCHW, QU, QN),
-    ADAPTER("cpu:u8:nchw/dequantize-nchw", dequantize_nchw_nchw, c99, NCHW, NCHW, QU, QN),
-    ADAPTER("cpu:u8:nhwc/dequantize-nhwc", dequantize_nhwc_nhwc, c99, NHWC, NHWC, QU, QN),
-    ADAPTER("cpu:u8:nchw16c/dequantize-nhwc", dequantize_nchw16c_nhwc, c99, B16, NHWC, QU, QN),
-    ADAPTER("cpu:u8:nhwc/dequantize-nchw16c", dequantize_nhwc_nchw16c, c99, NHWC, B16, QU, QN),
-    ADAPTER("cpu:u8:nchw/relayout-nhwc", u8_nchw_nhwc, c99, NCHW, NHWC, QU, QU),
-    ADAPTER("cpu:u8:nhwc/relayout-nchw", u8_nhwc_nchw, c99, NHWC, NCHW, QU, QU),
+    /* Adapters: the compiler takes the last match of a format pair whose
+     * ISA the target allows (nc_adapter_routine_for), so the portable ones
+     * come first and the vector ones after. The pair list names layouts by
+     * their NC_LAYOUT_ suffix, so the short names above must not expand. */
+#undef NCHW
+#undef NHWC
+    NC_I8_ADAPTER_PAIRS(ADAPTER_C99)
 #if defined(__x86_64__)
-    ADAPTER("cpu:f32:nchw/quantize-nchw", quantize_nchw_nchw, avx512, NCHW, NCHW, QN, QU),
-    ADAPTER("cpu:f32:nhwc/quantize-nhwc", quantize_nhwc_nhwc, avx512, NHWC, NHWC, QN, QU),
-    ADAPTER("cpu:u8:nchw/dequantize-nchw", dequantize_nchw_nchw, avx512, NCHW, NCHW, QU, QN),
-    ADAPTER("cpu:u8:nhwc/dequantize-nhwc", dequantize_nhwc_nhwc, avx512, NHWC, NHWC, QU, QN),
+    NC_I8_ADAPTER_PAIRS(ADAPTER_512)
 #endif
     {0},
 };

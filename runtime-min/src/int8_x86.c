@@ -15,6 +15,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define NC_I8_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
@@ -74,11 +75,14 @@ NC_I8_512 void nc_i8_epilogue_avx512(const nc_i8_post *p, const int32_t *tile, i
     nc_i8_epilogue_c99(p, tile, ld, rows, row0, col0, cols);
     return;
   }
-  const __m512 lo = _mm512_set1_ps(p->lo_q), hi = _mm512_set1_ps(p->hi_q);
-  /* |t| beyond this saturates anyway; keeps the float->int conversion in range */
-  const __m512 big = _mm512_set1_ps(1.0e6f), nbig = _mm512_set1_ps(-1.0e6f);
+  /* The activation bounds and +-1e6 (|t| beyond it saturates anyway; keeps
+   * the float->int conversion in range) as one clamp: the same value as
+   * clamping twice, since the activation interval always meets [-1e6, 1e6]. */
+  const __m512 lo = _mm512_set1_ps(fmaxf(p->lo_q, -1.0e6f)),
+               hi = _mm512_set1_ps(fminf(p->hi_q, 1.0e6f));
   const __m512i zy = _mm512_set1_epi32(p->zy), z0 = _mm512_setzero_si512(),
-                q255 = _mm512_set1_epi32(255);
+                zs = _mm512_set1_epi32(p->zs);
+  const __m512 sscale = _mm512_set1_ps(p->out_f32 ? p->ss : p->ss_q);
   for (int64_t j = 0; j < cols; j += 16) {
     __mmask16 m = lanes16(cols - j);
     int64_t c = col0 + j;
@@ -88,6 +92,11 @@ NC_I8_512 void nc_i8_epilogue_avx512(const nc_i8_post *p, const int32_t *tile, i
       __m512i acc = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, tile + i * ld + j), bias);
       __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
       int64_t off = (row0 + i) * p->ldy + c;
+      if (p->sum) { /* residual: (s - zs) * (ss or ss_q), then a separate add */
+        __m512i sv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p->sum + off));
+        __m512 sr = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(sv, zs)), sscale);
+        v = _mm512_add_ps(v, sr);
+      }
       if (p->out_f32) {
         if (p->act == NC_ACT_RELU) v = _mm512_max_ps(v, _mm512_setzero_ps());
         if (p->act == NC_ACT_CLIP)
@@ -96,10 +105,10 @@ NC_I8_512 void nc_i8_epilogue_avx512(const nc_i8_post *p, const int32_t *tile, i
         continue;
       }
       v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-      v = _mm512_min_ps(_mm512_max_ps(v, nbig), big);
       __m512i q = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, zy), z0), q255);
-      _mm_mask_storeu_epi8((uint8_t *)p->y + off, m, _mm512_cvtepi32_epi8(q));
+      /* saturate below at 0, then the unsigned narrowing saturates at 255 */
+      q = _mm512_max_epi32(_mm512_add_epi32(q, zy), z0);
+      _mm_mask_storeu_epi8((uint8_t *)p->y + off, m, _mm512_cvtusepi32_epi8(q));
     }
   }
 }
@@ -117,7 +126,8 @@ static NC_I8_AVX2 void epilogue_avx2(const nc_i8_post *p, const int32_t *tile, i
   const __m256 lo = _mm256_set1_ps(p->lo_q), hi = _mm256_set1_ps(p->hi_q);
   const __m256 big = _mm256_set1_ps(1.0e6f), nbig = _mm256_set1_ps(-1.0e6f);
   const __m256i zy = _mm256_set1_epi32(p->zy), z0 = _mm256_setzero_si256(),
-                q255 = _mm256_set1_epi32(255);
+                q255 = _mm256_set1_epi32(255), zs = _mm256_set1_epi32(p->zs);
+  const __m256 sscale = _mm256_set1_ps(p->out_f32 ? p->ss : p->ss_q);
   /* low byte of each dword to the front of its 128-bit half */
   const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                         -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -137,6 +147,13 @@ static NC_I8_AVX2 void epilogue_avx2(const nc_i8_post *p, const int32_t *tile, i
       __m256i acc = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)stage), bias);
       __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
       int64_t off = (row0 + i) * p->ldy + c;
+      if (p->sum) { /* residual, as the portable epilogue: product, then add */
+        uint8_t s8[8] = {0};
+        memcpy(s8, p->sum + off, (size_t)n);
+        __m256i sv = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)s8));
+        __m256 sr = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sv, zs)), sscale);
+        v = _mm256_add_ps(v, sr);
+      }
       if (p->out_f32) {
         if (p->act == NC_ACT_RELU) v = _mm256_max_ps(v, _mm256_setzero_ps());
         if (p->act == NC_ACT_CLIP)
