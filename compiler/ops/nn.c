@@ -74,26 +74,9 @@ static int lower_matmul(nc_graph *g, nc_node *n) {
   if (!a || !b || nc_nn_check_dtype(g, n, a, "input A", F32) ||
       nc_nn_check_dtype(g, n, b, "input B", F32))
     return -1;
-  const nc_tdesc *ad = &a->desc, *bd = &b->desc;
-  if (ad->ndim < 1 || bd->ndim < 1)
-    return nc_node_fail(g, n, "MatMul operands must have rank >= 1");
-  int64_t k = ad->dims[ad->ndim - 1], kb = bd->dims[bd->ndim >= 2 ? bd->ndim - 2 : 0];
-  if (k != kb)
-    return nc_node_fail(g, n, "inner dimensions differ: A has K = %lld, B has K = %lld",
-                        (long long)k, (long long)kb);
-  nc_tdesc ab = {0}, bb = {0}, ob = {0};
-  ab.ndim = ad->ndim > 2 ? ad->ndim - 2 : 0;
-  bb.ndim = bd->ndim > 2 ? bd->ndim - 2 : 0;
-  memcpy(ab.dims, ad->dims, sizeof(int64_t) * (size_t)ab.ndim);
-  memcpy(bb.dims, bd->dims, sizeof(int64_t) * (size_t)bb.ndim);
-  if (nc_broadcast(&ab, &bb, &ob))
-    return nc_node_fail(g, n, "batch dimensions of A and B do not broadcast");
-  int64_t dims[NC_MAX_DIMS];
-  int r = ob.ndim;
-  memcpy(dims, ob.dims, sizeof(int64_t) * (size_t)r);
-  if (ad->ndim >= 2) dims[r++] = ad->dims[ad->ndim - 2];
-  if (bd->ndim >= 2) dims[r++] = bd->dims[bd->ndim - 1];
-  if (r > NC_MAX_DIMS) return nc_node_fail(g, n, "output rank %d too large", r);
+  int64_t dims[NC_MAX_DIMS], m, nn;
+  int r;
+  if (nc_nn_matmul_shape(g, n, &a->desc, &b->desc, dims, &r, &m, &nn)) return -1;
   nc_set_out(g, n, 0, NC_F32, r, dims);
   nc_node_set_args(n, NULL, 0, NULL, 0);
   return 0;

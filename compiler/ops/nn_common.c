@@ -97,3 +97,29 @@ int nc_nn_window_resolve(nc_graph *g, nc_node *n, nc_nn_window *w, int ceil_mode
   }
   return 0;
 }
+
+int nc_nn_matmul_shape(nc_graph *g, nc_node *n, const nc_tdesc *ad, const nc_tdesc *bd,
+                       int64_t *dims, int *rank, int64_t *m, int64_t *nn) {
+  if (ad->ndim < 1 || bd->ndim < 1)
+    return nc_node_fail(g, n, "matrix operands must have rank >= 1");
+  int64_t k = ad->dims[ad->ndim - 1], kb = bd->dims[bd->ndim >= 2 ? bd->ndim - 2 : 0];
+  if (k != kb)
+    return nc_node_fail(g, n, "inner dimensions differ: A has K = %lld, B has K = %lld",
+                        (long long)k, (long long)kb);
+  nc_tdesc ab = {0}, bb = {0}, ob = {0};
+  ab.ndim = ad->ndim > 2 ? ad->ndim - 2 : 0;
+  bb.ndim = bd->ndim > 2 ? bd->ndim - 2 : 0;
+  memcpy(ab.dims, ad->dims, sizeof(int64_t) * (size_t)ab.ndim);
+  memcpy(bb.dims, bd->dims, sizeof(int64_t) * (size_t)bb.ndim);
+  if (nc_broadcast(&ab, &bb, &ob))
+    return nc_node_fail(g, n, "batch dimensions of A and B do not broadcast");
+  int r = ob.ndim;
+  memcpy(dims, ob.dims, sizeof(int64_t) * (size_t)r);
+  *m = ad->ndim >= 2 ? ad->dims[ad->ndim - 2] : 1;
+  *nn = bd->ndim >= 2 ? bd->dims[bd->ndim - 1] : 1;
+  if (ad->ndim >= 2) dims[r++] = *m;
+  if (bd->ndim >= 2) dims[r++] = *nn;
+  if (r > NC_MAX_DIMS) return nc_node_fail(g, n, "output rank %d too large", r);
+  *rank = r;
+  return 0;
+}

@@ -29,6 +29,11 @@ typedef struct nc_nn_window {
 int nc_nn_window_resolve(nc_graph *g, nc_node *n, nc_nn_window *w, int ceil_mode);
 
 /* Layer lowerings defined in nn_conv.c and nn_pool.c, listed in nn.c. */
+/* numpy matmul output shape of operands with descs ad and bd (MatMul,
+ * MatMulInteger, QLinearMatMul): dims/rank, and *m, *nn = rows of A and
+ * columns of B (1 for a 1-D operand). Returns 0 or -1 naming the node. */
+int nc_nn_matmul_shape(nc_graph *g, nc_node *n, const nc_tdesc *ad, const nc_tdesc *bd,
+                       int64_t *dims, int *rank, int64_t *m, int64_t *nn);
 int nc_nn_lower_conv(nc_graph *g, nc_node *n);
 int nc_nn_fuse_conv_act(nc_node *n, int act, double alpha, double beta);
 int nc_nn_lower_convtranspose(nc_graph *g, nc_node *n);
