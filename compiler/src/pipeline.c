@@ -9,6 +9,7 @@
 #include "profile_db.h"
 #include "agent_client.h"
 #include "quantize.h"
+#include "qdq.h"
 
 static void print_choices(const nc_graph *g, const nc_selection *sel) {
   for (int k = 0; k < sel->n_layers; k++) {
@@ -57,7 +58,11 @@ static int calibrate(nc_graph *g, const nc_options *o, const nc_tune_options *tu
   nc_selection f32;
   int rc = nc_select(g, &of, cost, &f32);
   if (rc) return rc;
+  nc_qdq_params model; /* parameters an imported QDQ model gave win over calibration */
+  nc_qdq_params_save(g, &model);
   rc = nc_quant_calibrate(g, tu->quant, o, nc_exec_pick_selection, &f32, cal) ? -3 : 0;
+  nc_qdq_params_restore(g, &model);
+  nc_qdq_params_free(&model);
   nc_selection_free(&f32);
   return rc;
 }
@@ -75,13 +80,23 @@ static void report_quant(const nc_quant_report *q, double seconds, nc_compile_re
 
 int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options *tu,
                         const char *dir, nc_compile_report *rep) {
-  static const nc_tune_options none = {NULL, NULL, NULL, NC_STOP_NONE};
+  static const nc_tune_options none = {NULL, NULL, NULL, NC_STOP_NONE, NULL};
   if (!tu) tu = &none;
   memset(rep, 0, sizeof *rep);
   if (nc_run_passes(g, &rep->passes)) return NC_STAGE_PASSES;
   nc_selection sel;
   nc_cost_source *cost = NULL;
   int quant = o->dtype_mode != NC_DTYPE_F32 && !tu->plan_path;
+  /* an imported QDQ model's pairs become u8 parameters (qdq.h); a quantized
+   * plan was made on the graph rewritten so */
+  if (quant || (tu->plan_path && nc_qdq_plan_quantized(tu->plan_path))) {
+    nc_qdq_stats qs;
+    nc_qdq_absorb(g, &qs);
+    if (qs.pairs && !o->quiet)
+      printf("imported QDQ: %d QuantizeLinear/%d DequantizeLinear removed (%d s8 mapped to u8), "
+             "%d QuantizeLinear kept (%d lending x their parameters)\n", qs.pairs, qs.dequants,
+             qs.s8_shifted, qs.kept, qs.lent);
+  }
   nc_calibration cal;
   memset(&cal, 0, sizeof cal);
   if (tu->plan_path) { /* the plan decides: nothing is measured */
