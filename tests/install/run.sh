@@ -1,0 +1,54 @@
+#!/bin/sh
+# The install test (ctest label `install`, docs/cmake.md):
+#  1. cmake --install BUILD into a temporary prefix;
+#  2. the installed neuroc tunes examples/tiny_cnn into a plan;
+#  3. the out-of-tree project tests/install/consumer finds the package,
+#     generates the model with neuroc_add_model(... PLAN ...), builds, runs it
+#     on input.npy and compares with expected_probs.npy;
+#  4. a second build must not re-run neuroc; touching the plan must;
+#  5. a plain compiler line with `pkg-config --cflags --libs neuroc-rt` builds
+#     and runs the same program (skipped, with a message, without pkg-config).
+# usage: run.sh SOURCE_DIR BUILD_DIR C_COMPILER
+set -eu
+SRC=$1 BUILD=$2 CC=$3
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/neuroc-install.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "install test: $*" >&2; exit 1; }
+EX=$SRC/examples/tiny_cnn
+P=$TMP/prefix
+
+cmake --install "$BUILD" --prefix "$P" >"$TMP/install.log" || fail "cmake --install $BUILD failed (log: $TMP/install.log)"
+for f in bin/neuroc bin/neuroc-agent include/neuroc/rt.h lib/libneuroc_rt.a \
+         lib/cmake/neuroc/neurocConfig.cmake lib/cmake/neuroc/neurocConfigVersion.cmake \
+         lib/cmake/neuroc/neurocFunctions.cmake lib/pkgconfig/neuroc-rt.pc share/neuroc/targets/host.yaml; do
+  [ -e "$P/$f" ] || fail "the install lacks $f"
+done
+
+"$P/bin/neuroc" tune "$EX/model.onnx" -t "$P/share/neuroc/targets/host.yaml" -o "$TMP/tune" \
+  --db "$TMP/db.yaml" -q || fail "installed neuroc tune failed"
+
+CB=$TMP/consumer-build
+cmake -S "$SRC/tests/install/consumer" -B "$CB" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" \
+  -DCMAKE_PREFIX_PATH="$P" -DTINY_MODEL="$EX/model.onnx" -DTINY_PLAN="$TMP/tune/plan.yaml" \
+  >"$TMP/configure.log" 2>&1 || { cat "$TMP/configure.log"; fail "configuring the consumer failed"; }
+cmake --build "$CB" >"$TMP/build1.log" 2>&1 || { cat "$TMP/build1.log"; fail "building the consumer failed"; }
+grep -q "neuroc: generating tiny" "$TMP/build1.log" || fail "the first build did not run neuroc"
+"$CB/consumer" "$EX/input.npy" "$EX/expected_probs.npy" || fail "the consumer's output differs from expected_probs.npy"
+
+cmake --build "$CB" >"$TMP/build2.log" 2>&1 || fail "the second build failed"
+if grep -q "neuroc: generating" "$TMP/build2.log"; then cat "$TMP/build2.log"; fail "the second build re-ran neuroc"; fi
+sleep 1 # coarse file time stamps
+touch "$TMP/tune/plan.yaml"
+cmake --build "$CB" >"$TMP/build3.log" 2>&1 || fail "the build after touching the plan failed"
+grep -q "neuroc: generating tiny" "$TMP/build3.log" || fail "touching the plan did not re-run neuroc"
+
+if command -v pkg-config >/dev/null 2>&1; then
+  flags=$(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --cflags --libs neuroc-rt) || fail "pkg-config neuroc-rt failed"
+  # shellcheck disable=SC2086 # the flags are words
+  "$CC" -std=c11 -O2 -I"$CB/tiny" "$SRC/tests/install/consumer/main.c" "$CB/tiny/tiny.c" $flags \
+    -o "$TMP/consumer-pc" || fail "the pkg-config build failed (flags: $flags)"
+  "$TMP/consumer-pc" "$EX/input.npy" "$EX/expected_probs.npy" || fail "the pkg-config build's output differs"
+else
+  echo "install test: pkg-config not found, the pkg-config check is skipped"
+fi
+echo "install test: ok"
