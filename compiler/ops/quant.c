@@ -203,6 +203,17 @@ static int lower_convinteger(nc_graph *g, nc_node *n) {
   return 0;
 }
 
+/* Output dtype of QLinearConv / QLinearMatMul: that of the optional
+ * per-tensor y_zero_point at input idx, u8 when it is left out. */
+static int output_qtype(nc_graph *g, nc_node *n, int idx, int32_t *ydt) {
+  *ydt = NC_U8;
+  if (!nc_in(g, n, idx)) return 0;
+  nc_tensor *z = need_typed(g, n, idx, "y_zero_point", Q8);
+  if (!z || check_zp(g, n, idx, "y_zero_point", NULL, 1)) return -1;
+  *ydt = z->desc.dtype;
+  return 0;
+}
+
 static int lower_qlinearconv(nc_graph *g, nc_node *n) {
   int64_t dims[NC_MAX_DIMS];
   int r;
@@ -212,12 +223,8 @@ static int lower_qlinearconv(nc_graph *g, nc_node *n) {
       check_scale(g, n, 4, "w_scale", m) || check_zp(g, n, 5, "w_zero_point", nc_in(g, n, 3), m) ||
       check_scale(g, n, 6, "y_scale", 1))
     return -1;
-  int32_t ydt = NC_U8;
-  if (nc_in(g, n, 7)) {
-    nc_tensor *z = need_typed(g, n, 7, "y_zero_point", Q8);
-    if (!z || check_zp(g, n, 7, "y_zero_point", NULL, 1)) return -1;
-    ydt = z->desc.dtype;
-  }
+  int32_t ydt;
+  if (output_qtype(g, n, 7, &ydt)) return -1;
   nc_tensor *b = nc_in(g, n, 8);
   if (b) {
     if (!need_typed(g, n, 8, "B", NC_DT(NC_S32))) return -1;
@@ -259,12 +266,8 @@ static int lower_qlinearmatmul(nc_graph *g, nc_node *n) {
       check_scale(g, n, 4, "b_scale", nn) || check_zp(g, n, 5, "b_zero_point", nc_in(g, n, 3), nn) ||
       check_scale(g, n, 6, "y_scale", 1))
     return -1;
-  int32_t ydt = NC_U8;
-  if (nc_in(g, n, 7)) {
-    nc_tensor *z = need_typed(g, n, 7, "y_zero_point", Q8);
-    if (!z || check_zp(g, n, 7, "y_zero_point", NULL, 1)) return -1;
-    ydt = z->desc.dtype;
-  }
+  int32_t ydt;
+  if (output_qtype(g, n, 7, &ydt)) return -1;
   nc_set_out(g, n, 0, ydt, r, dims);
   nc_node_set_args(n, NULL, 0, NULL, 0);
   return 0;
