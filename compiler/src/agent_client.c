@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "posix_io.h"
 #include "agent_client.h"
 #include "frame.h"
 #include "neuroc_agent.pb-c.h"
@@ -183,22 +184,12 @@ static void kill_agent(agent_ctx *c) {
 /* ---------------- frames ---------------- */
 
 /* Write everything; SIGPIPE is held back so a dead agent is an error return. */
-static int write_all(int fd, const uint8_t *p, size_t n) {
+static int write_all_nosigpipe(int fd, const uint8_t *p, size_t n) {
   sigset_t pipe_set, old;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   sigprocmask(SIG_BLOCK, &pipe_set, &old);
-  int rc = 0;
-  while (n) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      rc = -1;
-      break;
-    }
-    p += k;
-    n -= (size_t)k;
-  }
+  int rc = nc_write_all(fd, p, n);
   if (rc) {
     /* swallow the SIGPIPE this write raised, if it did */
     struct timespec zero = {0, 0};
@@ -214,7 +205,7 @@ static int send_request(agent_ctx *c, Neuroc__Agent__Request *q, const char *doi
   uint8_t *buf = nc_xmalloc(NC_FRAME_HEADER + n);
   nc_frame_header(buf, (uint32_t)n);
   neuroc__agent__request__pack(q, buf + NC_FRAME_HEADER);
-  int rc = write_all(c->wfd, buf, NC_FRAME_HEADER + n);
+  int rc = write_all_nosigpipe(c->wfd, buf, NC_FRAME_HEADER + n);
   free(buf);
   return rc ? agent_gone(c, doing) : 0;
 }

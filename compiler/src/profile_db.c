@@ -4,6 +4,7 @@
 #include "profile_db.h"
 
 #include "agent_client.h"
+#include "posix_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -388,29 +389,18 @@ static const char header[] =
     "# Keyed by fingerprint + library + routine + args; median_ms is the median time of\n"
     "# one run, spread the relative inter-quartile range. Format: docs/profiling.md.\n";
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return -1;
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
 /* Under the lock: a header for a new file, a newline to close a torn last
  * line left by a crashed writer, then the entry in one write, fsync'ed. */
 static int append_locked(int fd, const char *line) {
   struct stat st;
   if (fstat(fd, &st)) return -1;
-  if (st.st_size == 0 && write_all(fd, header, sizeof header - 1)) return -1;
+  if (st.st_size == 0 && nc_write_all(fd, header, sizeof header - 1)) return -1;
   if (st.st_size > 0) {
     char last;
     if (pread(fd, &last, 1, st.st_size - 1) != 1) return -1;
-    if (last != '\n' && write_all(fd, "\n", 1)) return -1;
+    if (last != '\n' && nc_write_all(fd, "\n", 1)) return -1;
   }
-  if (write_all(fd, line, strlen(line))) return -1;
+  if (nc_write_all(fd, line, strlen(line))) return -1;
   return fsync(fd);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "posix_io.h"
 #include "measure.h"
 #include "neuroc_agent.pb-c.h"
 #include "session.h"
@@ -151,17 +152,6 @@ static int isolated_measure(void *vctx, const nc_routine *r, const nc_args *a,
 
 /* ---------------- serving one connection ---------------- */
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-  while (n) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return -1;
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
 /* Serve one client until it ends the connection or sends Shutdown.
  * Returns 1 when Shutdown was asked for. */
 static int serve(const nc_agent_config *cfg, const agent_opts *o, int in_fd, int out_fd) {
@@ -171,7 +161,7 @@ static int serve(const nc_agent_config *cfg, const agent_opts *o, int in_fd, int
   int shutdown = 0;
   for (;;) {
     if (s.out.len) {
-      if (write_all(out_fd, s.out.data, s.out.len)) {
+      if (nc_write_all(out_fd, s.out.data, s.out.len)) {
         logf_("client went away while a reply was sent");
         break;
       }
@@ -197,7 +187,7 @@ static int serve(const nc_agent_config *cfg, const agent_opts *o, int in_fd, int
         /* end of input: answer a partial frame, then end */
         while (nc_agent_session_partial(&s) && s.in.len)
           if (nc_agent_session_truncated(&s)) break;
-        if (s.out.len) write_all(out_fd, s.out.data, s.out.len);
+        if (s.out.len) nc_write_all(out_fd, s.out.data, s.out.len);
         break;
       }
       rc = nc_agent_session_feed(&s, buf, (size_t)n);
