@@ -10,6 +10,7 @@ packages=(
   libcriterion-dev                       # unit tests
   python3-onnx python3-numpy             # onnx.proto schema; example model generator
   libonnx-testdata                       # ONNX backend node tests
+  chromium                               # renders `neuroc report` pages in the report test
 )
 missing=()
 for p in "${packages[@]}"; do

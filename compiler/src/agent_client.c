@@ -1,10 +1,13 @@
 /* The agent client: a cost source that measures on the target through
- * neuroc-agent (protocol and transports: docs/agent.md). Every wait has a
- * deadline, so a hung or dead agent becomes an error message, not a hung
- * compiler. */
+ * neuroc-agent (protocol and transports: docs/agent.md; tcp with a command
+ * that starts the agent, e.g. firmware under qemu, and serial devices:
+ * docs/mcu.md). Every wait has a deadline, so a hung or dead agent becomes
+ * an error message, not a hung compiler. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +33,8 @@ typedef struct agent_ctx {
   nc_cost_head head;
   nc_cost_cache *cache;
   int rfd, wfd;        /* the same socket for tcp */
-  pid_t pid;           /* stdio: the spawned shell / agent (its process group) */
+  pid_t pid;           /* stdio, launched tcp: the spawned shell / agent (its process group) */
+  int launched;        /* tcp with `command`: we started the agent (qemu) ourselves */
   char *where;         /* "agent 'CMD'" or "agent at ADDR", for messages */
   const char *spec;    /* target spec path, for messages */
   double timeout_s;
@@ -96,9 +101,10 @@ static int spawn_stdio(agent_ctx *c, const nc_target *t) {
   return 0;
 }
 
-/* Connect with a deadline (a firewalled port must not hang the compiler). */
-static int connect_tcp(agent_ctx *c, const nc_target *t) {
-  const char *addr = t->agent_address;
+/* One connection attempt with a deadline (a firewalled port must not hang
+ * the compiler): 0 connected, -1 failed with a message, or the errno of a
+ * refused connection (left to the caller: retry or report). */
+static int connect_tcp_once(agent_ctx *c, const nc_target *t, const char *addr) {
   const char *colon = strrchr(addr, ':');
   if (!colon || !colon[1])
     return nc_fail("%s: agent address '%s' must be HOST:PORT", t->path, addr);
@@ -136,12 +142,159 @@ static int connect_tcp(agent_ctx *c, const nc_target *t) {
   }
   if (err) {
     close(fd);
-    return nc_fail("%s: cannot connect: %s (is `neuroc-agent --listen %s` running?)", c->where,
-                   strerror(err), colon + 1);
+    return err > 0 ? err : EIO;
   }
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   c->rfd = c->wfd = fd;
   return 0;
+}
+
+static int connect_tcp(agent_ctx *c, const nc_target *t, const char *addr) {
+  int err = connect_tcp_once(c, t, addr);
+  if (err <= 0) return err;
+  const char *colon = strrchr(addr, ':');
+  return nc_fail("%s: cannot connect: %s (is `neuroc-agent --listen %s` running?)", c->where,
+                 strerror(err), colon + 1);
+}
+
+/* ---------------- tcp with `command`: an agent we start (qemu) ---------------- */
+
+/* `s` with every "{port}" replaced by port. */
+static char *with_port(const char *s, int port) {
+  char num[16];
+  snprintf(num, sizeof num, "%d", port);
+  size_t n = 0;
+  for (const char *p = s; (p = strstr(p, "{port}")) != NULL; p += 6) n++;
+  char *out = nc_xmalloc(strlen(s) + n * strlen(num) + 1), *o = out;
+  for (const char *p = s;;) {
+    const char *q = strstr(p, "{port}");
+    size_t k = q ? (size_t)(q - p) : strlen(p);
+    memcpy(o, p, k);
+    o += k;
+    if (!q) break;
+    memcpy(o, num, strlen(num));
+    o += strlen(num);
+    p = q + 6;
+  }
+  *o = 0;
+  return out;
+}
+
+/* A free loopback port for "{port}" (the kernel's choice; released at once,
+ * so the agent can bind it a moment later). */
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t al = sizeof a;
+  int port = -1;
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+      getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+/* Starts `command` (in the spec's directory, its own process group, stdin
+ * from /dev/null, stdout joined to stderr: the protocol runs over TCP). */
+static int spawn_background(agent_ctx *c, const nc_target *t, const char *command) {
+  char *dir = spec_dir(t->path);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    free(dir);
+    return nc_fail("%s: fork: %s", c->where, strerror(errno));
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, 0);
+    dup2(2, 1);
+    if (chdir(dir)) {
+      fprintf(stderr, "neuroc: cannot enter %s to start the agent: %s\n", dir, strerror(errno));
+      _exit(127);
+    }
+    execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+    _exit(127);
+  }
+  free(dir);
+  setpgid(pid, pid); /* also here: no race with a kill of the group */
+  c->pid = pid;
+  c->launched = 1;
+  return 0;
+}
+
+static int agent_gone(agent_ctx *c, const char *doing);
+
+/* ---------------- serial: a board's UART ---------------- */
+
+static int baud_code(long long baud, speed_t *code) {
+  static const struct { long long baud; speed_t code; } speeds[] = {
+      {9600, B9600}, {19200, B19200}, {38400, B38400}, {57600, B57600}, {115200, B115200},
+      {230400, B230400}, {460800, B460800}, {921600, B921600}};
+  for (size_t i = 0; i < sizeof speeds / sizeof speeds[0]; i++)
+    if (speeds[i].baud == baud) {
+      *code = speeds[i].code;
+      return 0;
+    }
+  return -1;
+}
+
+/* Opens the device raw (8N1, no flow control, no echo, no line editing) at
+ * `baud` and drops what the board sent before (a boot banner). */
+static int open_serial(agent_ctx *c, const nc_target *t) {
+  speed_t speed;
+  if (baud_code(t->agent_baud, &speed))
+    return nc_fail("%s: baud %lld is not one of 9600 19200 38400 57600 115200 230400 460800 "
+                   "921600 (agent: baud in %s)", c->where, t->agent_baud, t->path);
+  int fd = open(t->agent_device, O_RDWR | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return nc_fail("%s: cannot open: %s", c->where, strerror(errno));
+  set_cloexec(fd);
+  struct termios tio;
+  if (tcgetattr(fd, &tio)) {
+    int e = errno;
+    close(fd);
+    return nc_fail("%s: not a serial device: %s", c->where, strerror(e));
+  }
+  tio.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON |
+                             IXOFF);
+  tio.c_oflag &= ~(tcflag_t)OPOST;
+  tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+  tio.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB);
+  tio.c_cflag |= CS8 | CLOCAL | CREAD;
+  tio.c_cc[VMIN] = 1;
+  tio.c_cc[VTIME] = 0;
+  if (cfsetispeed(&tio, speed) || cfsetospeed(&tio, speed) || tcsetattr(fd, TCSANOW, &tio)) {
+    int e = errno;
+    close(fd);
+    return nc_fail("%s: cannot set %lld baud raw mode: %s", c->where, t->agent_baud, strerror(e));
+  }
+  tcflush(fd, TCIOFLUSH);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  c->rfd = c->wfd = fd;
+  return 0;
+}
+
+/* Connects to the agent we started, retrying while it comes up (qemu opens
+ * its serial port's socket a moment after it starts), until timeout_s. */
+static int connect_launched(agent_ctx *c, const nc_target *t, const char *addr) {
+  double deadline = nc_now_seconds() + c->timeout_s;
+  for (;;) {
+    int err = connect_tcp_once(c, t, addr);
+    if (err <= 0) return err;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
+      return agent_gone(c, "starting"); /* it ended before listening: say how */
+    if (nc_now_seconds() > deadline)
+      return nc_fail("%s: cannot connect within %g s: %s (agent: timeout_s in %s)", c->where,
+                     c->timeout_s, strerror(err), c->spec);
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 /* ---------------- the connection ends ---------------- */
@@ -427,6 +580,9 @@ static void close_agent(agent_ctx *c) {
   if (c->wfd >= 0 && c->wfd != c->rfd) close(c->wfd);
   if (c->rfd >= 0) close(c->rfd);
   c->rfd = c->wfd = -1;
+  /* an agent we launched (qemu) serves the next client after Shutdown
+   * instead of exiting: end it now */
+  if (c->launched) kill_agent(c);
   if (c->pid > 0) {
     int ws;
     pid_t r = 0;
@@ -456,13 +612,21 @@ nc_cost_source *nc_cost_agent_new(const nc_target *t) {
     nc_fail("no agent configured");
     return NULL;
   }
+  int serial = strcmp(t->agent_transport, "serial") == 0;
+  if (serial && !(t->agent_device && t->agent_device[0])) {
+    nc_fail("%s: agent transport 'serial' needs 'device'", t->path);
+    return NULL;
+  }
   int tcp = strcmp(t->agent_transport, "tcp") == 0;
-  if (!tcp && strcmp(t->agent_transport, "stdio") != 0) {
-    nc_fail("%s: agent transport '%s' is not an agent (stdio or tcp)", t->path,
+  /* tcp with a command: start the agent (e.g. qemu-system-arm with the
+   * firmware's UART on a TCP socket), then connect to `address` */
+  int launch = tcp && t->agent_command && t->agent_command[0];
+  if (!tcp && !serial && strcmp(t->agent_transport, "stdio") != 0) {
+    nc_fail("%s: agent transport '%s' is not an agent (stdio, tcp or serial)", t->path,
             t->agent_transport);
     return NULL;
   }
-  if (!(tcp ? t->agent_address : t->agent_command)) {
+  if (!serial && !(tcp ? t->agent_address : t->agent_command)) {
     nc_fail("%s: agent transport '%s' needs '%s'", t->path, t->agent_transport,
             tcp ? "address" : "command");
     return NULL;
@@ -474,16 +638,33 @@ nc_cost_source *nc_cost_agent_new(const nc_target *t) {
   c->timeout_s = t->agent_timeout_s > 0 ? t->agent_timeout_s : 120;
   c->opts.min_ms = t->profile_min_ms;
   c->opts.warmup = t->profile_warmup;
-  size_t wl = strlen(tcp ? t->agent_address : t->agent_command) + 32;
+  /* "{port}" in address and command: a free loopback port, so parallel
+   * runs (ctest -j) do not collide */
+  int port = strstr(t->agent_address ? t->agent_address : "", "{port}") ||
+                     (launch && strstr(t->agent_command, "{port}"))
+                 ? free_port()
+                 : 0;
+  char *addr = tcp ? with_port(t->agent_address, port) : NULL;
+  char *cmd = launch ? with_port(t->agent_command, port) : NULL;
+  size_t wl = strlen(serial ? t->agent_device : tcp ? addr : t->agent_command) +
+              (cmd ? strlen(cmd) : 0) + 48;
   c->where = nc_xmalloc(wl);
-  snprintf(c->where, wl, tcp ? "agent at %s" : "agent '%s'",
-           tcp ? t->agent_address : t->agent_command);
+  if (serial) snprintf(c->where, wl, "agent on %s", t->agent_device);
+  else if (launch) snprintf(c->where, wl, "agent at %s (started by '%s')", addr, cmd);
+  else snprintf(c->where, wl, tcp ? "agent at %s" : "agent '%s'", tcp ? addr : t->agent_command);
   nc_cost_source *s = nc_xcalloc(1, sizeof *s);
   s->ctx = c;
-  s->name = tcp ? "agent-tcp" : "agent-stdio";
+  s->name = serial ? "agent-serial" : tcp ? "agent-tcp" : "agent-stdio";
   s->measure = agent_measure;
   c->cache = nc_cost_cache_new();
-  if ((tcp ? connect_tcp(c, t) : spawn_stdio(c, t)) || handshake(c)) {
+  int rc = port < 0 ? nc_fail("%s: no free loopback port for {port}", t->path)
+           : serial ? open_serial(c, t)
+           : launch ? (spawn_background(c, t, cmd) || connect_launched(c, t, addr))
+           : tcp    ? connect_tcp(c, t, addr)
+                    : spawn_stdio(c, t);
+  free(addr);
+  free(cmd);
+  if (rc || handshake(c)) {
     c->dead = 1;
     agent_destroy(s);
     return NULL;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "compile.h"
 
@@ -44,6 +45,28 @@ static void shq(char *dst, size_t cap, const char *s) {
   }
   if (k < cap) dst[k++] = '\'';
   dst[k < cap ? k : cap - 1] = 0;
+}
+
+/* The routine library the model links against: the target's own
+ * (`runtime:` in the spec, e.g. built by a cross build tree) or the host's
+ * one this compiler was built with. A cross target's library that does not
+ * exist yet gets a message saying how to build it. */
+static int runtime_paths(const nc_target *t, const char **lib, const char **inc) {
+  *lib = t && t->runtime_library ? t->runtime_library : NEUROC_RT_LIBRARY;
+  *inc = t && t->runtime_include ? t->runtime_include : NEUROC_RT_INCLUDE_DIR;
+  if (access(*lib, R_OK) != 0) {
+    if (t && t->runtime_library)
+      return nc_fail("%s: runtime.library '%s' does not exist: build the runtime for target "
+                     "'%s' first, e.g. for aarch64: scripts/build_aarch64.sh (cmake -S . -B "
+                     "build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake"
+                     " && cmake --build build-aarch64 --target neuroc_rt neuroc-agent)",
+                     t->path, *lib, t->name ? t->name : "?");
+    return nc_fail("%s: the host runtime library is missing (rebuild neuroc's build tree)", *lib);
+  }
+  if (access(*inc, R_OK) != 0)
+    return nc_fail("%s: runtime include directory '%s' does not exist", t ? t->path : "target",
+                   *inc);
+  return 0;
 }
 
 static int run_cmd(const char *cmd, const char *what, const char *log) {
@@ -131,11 +154,13 @@ int nc_build_and_run(const nc_graph *g, const nc_options *o, const char *dir,
   const nc_target *t = o->target;
   const char *p = o->prefix;
   char qdir[4096], qinc[4096], qlib[4096], cmd[16384], path[4096], log[4096];
+  const char *rt_lib, *rt_inc;
   memset(res, 0, sizeof *res);
+  if (runtime_paths(t, &rt_lib, &rt_inc)) return -1;
   if (write_runner(dir, p)) return -1;
   shq(qdir, sizeof qdir, dir);
-  shq(qinc, sizeof qinc, NEUROC_RT_INCLUDE_DIR);
-  shq(qlib, sizeof qlib, NEUROC_RT_LIBRARY);
+  shq(qinc, sizeof qinc, rt_inc);
+  shq(qlib, sizeof qlib, rt_lib);
   snprintf(log, sizeof log, "%s/build.log", dir);
   const char *cc = t && t->cc ? t->cc : "cc";
   const char *cflags = t && t->cflags ? t->cflags : "-O2";

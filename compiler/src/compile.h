@@ -67,6 +67,10 @@ typedef struct nc_options {
   /* Weight of a candidate's error estimate in the DPRS objective (ms per
    * unit of relative error); the auto mode searches it to meet the budget. */
   double error_weight;
+  /* Prices of bytes in the DPRS objective (ms per byte) set by the memory
+   * budget search (nc_select_fit_budget): a candidate's flash (packed
+   * weights) and RAM (scratch + output activations) bytes. 0 = time only. */
+  double flash_weight, ram_weight;
 } nc_options;
 enum nc_dtype_mode { NC_DTYPE_F32 = 0, NC_DTYPE_INT8 = 1, NC_DTYPE_AUTO = 2 };
 /* Where costs come from and how far the pipeline goes (nc_compile_graph_ex);
@@ -96,6 +100,10 @@ typedef struct nc_cand {
   /* Estimated relative output error it adds (quantized candidates; 0 for
    * routines exact to summation order). */
   double err;
+  /* Bytes it adds (nc_select_fit_budget): flash = its constant inputs as
+   * stored (packed or raw, aligned); ram = scratch + its outputs in its
+   * layout (blocked layouts pad C). */
+  size_t flash, ram;
 } nc_cand;
 
 typedef struct nc_layer_sel {
@@ -142,6 +150,25 @@ void nc_selection_free(nc_selection *sel);
  * adapter times, without measuring: sets chosen, tensor_format, totals.
  * Returns 0 or -1 (no feasible assignment). */
 int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel);
+/* Memory budgets (target `ram:`/`flash:`): if the time-optimal plan does not
+ * fit, bisect a price per byte (DPRS stays exact for each price) until the
+ * emitter's own numbers fit. o carries the accuracy weight in use. Returns 0
+ * (sel fits or no budget), -1 with a message naming what would need to
+ * shrink. */
+typedef struct nc_budget_report {
+  int active;    /* 1: the time-optimal plan did not fit and the search ran */
+  int solves;    /* DPRS runs of the search */
+  double lambda; /* ms per budget-full of bytes at the chosen plan */
+  size_t used_ram, used_flash;
+} nc_budget_report;
+int nc_select_fit_budget(const nc_graph *g, const nc_options *o, nc_selection *sel,
+                         nc_budget_report *rep);
+/* The smallest w in [lo, hi] on a log grid (steps bisections) for which
+ * test(ctx, w) passes (1), given that hi passes; test returns 0 when it
+ * fails, -1 on error. Used by the accuracy and the memory budget searches.
+ * Returns 0 (*best = w) or -1. */
+int nc_bisect_weight(int (*test)(void *ctx, double w), void *ctx, double lo, double hi,
+                     int steps, double *best);
 /* Candidate routines of layer k of sel (sel->layers[k].na built): fills
  * cands/n_cands like nc_select does. Returns 0 or -1 (no routine applies). */
 int nc_select_candidates(const nc_graph *g, const nc_options *o, nc_layer_sel *ls);
@@ -163,9 +190,16 @@ const nc_routine *nc_adapter_routine_for(const nc_options *o, int32_t dtype, int
 typedef struct nc_emit_info {
   size_t arena_bytes, arena_lower_bound, weights_bytes;
   int n_steps, n_adapters;
+  /* The static objects model.c defines: RAM = sizeof(<p>_arena) (the arena
+   * holds activations and routine scratch), flash = sizeof(<p>_weights)
+   * (packed weights with alignment padding); 0 when absent. */
+  size_t used_ram, used_flash;
 } nc_emit_info;
 int nc_emit(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
             nc_emit_info *info);
+/* Build the step list and plan the arena only: info without writing. */
+int nc_emit_sizes(const nc_graph *g, const nc_selection *sel, const nc_options *o,
+                  nc_emit_info *info);
 /* Only DIR/plan.yaml (what `neuroc tune` writes). */
 int nc_emit_plan(const nc_graph *g, const nc_selection *sel, const nc_options *o, const char *dir,
                  nc_emit_info *info);
@@ -205,6 +239,7 @@ typedef struct nc_compile_report {
    * samples (random: 1 if the random fallback), measured model error */
   int quant_layers, calib_samples, calib_random, budget;
   double model_rel_l2, model_top1, error_weight, quant_seconds;
+  nc_budget_report mem; /* memory budget search (ram:/flash: in the target spec) */
 } nc_compile_report;
 /* Compile an imported graph into dir. Returns an nc_stage (message in nc_err_msg()). */
 int nc_compile_graph(nc_graph *g, const nc_options *o, const char *dir, nc_compile_report *rep);

@@ -38,6 +38,38 @@ static const char *fmt_name(int32_t dtype, int fmt, char *buf, size_t n) {
   return buf;
 }
 
+/* ---- routines this process can call ---- */
+
+int nc_exec_host_runnable(const nc_routine *r) {
+  char isa[32];
+  return r && r->fn && nc_cpu_supports(nc_routine_isa(r, isa, sizeof isa));
+}
+
+/* A selection for a cross target (isa "c99 neon neondot" on an x86 compiler)
+ * may hold routines this host cannot call: their table entry has fn == NULL
+ * off their architecture. Calibration still has to run the layer, so it runs
+ * a stand-in: a host-runnable routine of the same layer, dtype and activation
+ * storage (u8 stays u8), the reference first. It computes the same op; only
+ * the rounding of reordered sums can differ from the target's routine. */
+static const nc_routine *host_standin(const nc_graph *g, int node, const nc_routine *r) {
+  const nc_routine *t = nc_routine_table();
+  int cnt = nc_routine_count();
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < cnt; i++) {
+      const nc_routine *c = &t[i];
+      if (pass == 0 && !(c->flags & NC_RF_REFERENCE)) continue;
+      if (strcmp(c->layer, r->layer) || c->in_q != r->in_q || c->out_q != r->out_q ||
+          (c->dtypes & r->dtypes) == 0 || !nc_exec_host_runnable(c))
+        continue;
+      nc_node_args ra;
+      if (nc_exec_routine_args(g, node, c, &ra)) continue;
+      if (!(c->dtypes & NC_DT(nc_node_key_dtype(&ra)))) continue;
+      if (c->applies && !c->applies(&ra.a)) continue;
+      return c;
+    }
+  return NULL;
+}
+
 /* ---- routine args in a routine's storage ---- */
 
 int nc_exec_routine_args(const nc_graph *g, int node, const nc_routine *r, nc_node_args *ra) {
@@ -81,7 +113,7 @@ typedef struct xchain {
 static const nc_routine *adapter_step(const nc_tensor *t, int f, int to) {
   if ((nc_format_q(f) == NC_Q_U8 || nc_format_q(to) == NC_Q_U8) && t->qscale <= 0.0f) return NULL;
   const nc_routine *r = nc_adapter_routine(t->desc.dtype, f, to);
-  if (!r || !r->fn) return NULL;
+  if (!nc_exec_host_runnable(r)) return NULL;
   nc_tdesc di, dout;
   nc_format_desc(t, f, &di);
   nc_format_desc(t, to, &dout);
@@ -239,9 +271,19 @@ nc_exec_layer *nc_exec_layer_new(const nc_graph *g, int node, const nc_routine *
     nc_fail("%s: layer %d is not a live layer", g->path ? g->path : "graph", node);
     return NULL;
   }
-  if (!r || !r->fn) {
+  if (!r) {
     nc_node_fail(g, &g->nodes[node], "no routine to run");
     return NULL;
+  }
+  if (!nc_exec_host_runnable(r)) {
+    const nc_routine *s = host_standin(g, node, r);
+    if (!s) {
+      nc_node_fail(g, &g->nodes[node],
+                   "routine %s cannot run on this host and no host routine of the same layer "
+                   "and storage applies", r->descriptor);
+      return NULL;
+    }
+    r = s;
   }
   nc_exec_layer *x = nc_xcalloc(1, sizeof *x);
   x->g = g;

@@ -17,6 +17,13 @@
 
 #include "compile.h"
 
+/* 1 if this process can call r: its fn exists here (table entries of another
+ * architecture's ISA have fn == NULL) and this CPU has its ISA. Routines that
+ * fail this are replaced by a host stand-in of the same layer, dtype and
+ * activation storage (the reference first) in nc_exec_layer_new, so a
+ * cross target's selection can still be executed for calibration. */
+int nc_exec_host_runnable(const nc_routine *r);
+
 /* Routine args of node n for routine r: the node's logical args with every
  * activation operand (input or output not known at compile time) described
  * in r's storage (nc_format_desc: u8 + the tensor's qscale/qzero when r keeps

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "constraint.h"
+#include "report.h"
 #include "quantize.h"
 #include "export_qdq.h"
 #include "npy.h"
@@ -43,6 +45,8 @@ typedef struct cli {
   const char *accuracy;          /* --accuracy as given */
   nc_quant_options quant;        /* --calibrate, --percentile, --accuracy */
   const char *export_qdq;        /* --export-qdq FILE.onnx */
+  const char *dot;               /* report --dot FILE */
+  const char *measured;          /* report --measured FILE */
 } cli;
 
 static const char *usage_main =
@@ -62,6 +66,9 @@ static const char *usage_main =
     "  bench MODEL.onnx -t SPEC.yaml [--plan PLAN.yaml]\n"
     "                                         build, run repeatedly on the target, print the\n"
     "                                         measured and the DPRS-predicted time\n"
+    "  report PLAN_DIR|PLAN.yaml [-o FILE.html] [--dot FILE.dot] [--measured FILE]\n"
+    "                                         the plan as one self-contained HTML page (graph,\n"
+    "                                         time bars, arena map, error) and Graphviz dot\n"
     "\n"
     "neuroc <command> --help shows the options of a command; neuroc --version the version.\n"
     "exit codes: 0 ok, 1 usage, 2 bad input file (model, spec, tensor, plan, profile DB),\n"
@@ -81,8 +88,13 @@ static const char *usage_compile =
     "  -t, --target SPEC      target spec (YAML), e.g. targets/host.yaml\n"
     "  -o, --output DIR       output directory (created)\n"
     "  --name PREFIX          C symbol and file prefix (default: model)\n"
-    "  --routine PATTERN      force routines whose descriptor matches the glob PATTERN on every\n"
-    "                         layer that has one (repeatable), e.g. '*/conv-im2col/*'\n"
+    "  --routine PATTERN[@RANGE], --routine !PATTERN[@RANGE]\n"
+    "                         force routines whose descriptor matches the glob PATTERN on every\n"
+    "                         layer that has one (repeatable), e.g. '*/conv-im2col/*'; @RANGE\n"
+    "                         limits it to layers I..J, layer I or the layer named so, and\n"
+    "                         every layer there must then have a match ('cpu:f32:nhwc/*@1..3',\n"
+    "                         '*/conv-im2col/*@conv1'); '!' excludes the matching routines.\n"
+    "                         Layers count from 0 in plan.yaml order; recorded in plan.yaml\n"
     "  --bind NAME=FILE       fix graph input NAME to a constant from FILE (.npy or .pb)\n"
     "  --db FILE              profile database (default: $NEUROC_PROFILE_DB, else\n"
     "                         $XDG_CACHE_HOME/neuroc/profile-db.yaml, else\n"
@@ -116,7 +128,9 @@ static const char *usage_profile =
     "`measured N new, M from the database`; a progress bar with ETA on a terminal.\n"
     "  -t, --target SPEC      target spec (YAML)\n"
     "  --db FILE              profile database (default as for `compile`)\n"
-    "  --routine PATTERN      only candidates matching the glob (repeatable)\n"
+    "  --routine PATTERN[@RANGE], --routine !PATTERN[@RANGE]\n"
+    "                         only candidates matching / not matching the glob, as in\n"
+    "                         `compile` (repeatable; a range applies to every model)\n"
     "  --bind NAME=FILE       fix graph input NAME to a constant (every model)\n"
     "  -q, --quiet            no progress bar and no summary\n"
     "example: neuroc profile tests/models/onnx/resnet18.onnx tests/models/onnx/resnet50.onnx \\\n"
@@ -143,6 +157,18 @@ static const char *usage_bench =
     "  plus --db, --routine, --bind, --name, -q of `compile`\n"
     "example: neuroc bench tests/models/onnx/resnet50.onnx -t targets/host.yaml --repeat 20\n";
 
+static const char *usage_report =
+    "usage: neuroc report PLAN_DIR|PLAN.yaml [-o FILE.html] [--dot FILE.dot] [--measured FILE]\n"
+    "Draws a plan written by `compile` or `tune` as one self-contained HTML page (no network):\n"
+    "the graph with the routine per layer and the adapters highlighted, the predicted time per\n"
+    "step, the arena map over time and, for mixed precision, the error per layer. --dot also\n"
+    "writes the graph for Graphviz. Default output: report.html beside the plan.\n"
+    "  -o, --output FILE      the HTML page\n"
+    "  --dot FILE             Graphviz dot of the same graph (dot -Tsvg FILE > graph.svg)\n"
+    "  --measured FILE        also draw per-step times measured in the running model, as\n"
+    "                         neuroc.Model.profile writes them (docs/python.md)\n"
+    "example: neuroc report out/tiny -o out/tiny/report.html --dot out/tiny/plan.dot\n";
+
 static const char *usage_run =
     "usage: neuroc run MODEL.onnx -t SPEC.yaml --input NAME=FILE.npy ... -o DIR [options]\n"
     "Compiles like `compile`, builds DIR/model.c with the target's compiler, runs it on the\n"
@@ -166,6 +192,7 @@ static const char *cmd_usage(const char *cmd) {
   if (strcmp(cmd, "profile") == 0) return usage_profile;
   if (strcmp(cmd, "tune") == 0) return usage_tune;
   if (strcmp(cmd, "bench") == 0) return usage_bench;
+  if (strcmp(cmd, "report") == 0) return usage_report;
   return usage_run;
 }
 
@@ -207,7 +234,18 @@ static int parse_args(int argc, char **argv, cli *c) {
         fprintf(stderr, "neuroc: too many %s options\n", a);
         return -1;
       }
+      nc_constraint parsed; /* a bad --routine is a usage error, caught before any work */
+      if (list == c->force && nc_constraint_parse(val, &parsed)) {
+        fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+        return -1;
+      }
       list[(*n)++] = val;
+    } else if (strcmp(a, "--dot") == 0) {
+      NEED_VALUE();
+      c->dot = val;
+    } else if (strcmp(a, "--measured") == 0) {
+      NEED_VALUE();
+      c->measured = val;
     } else if (strcmp(a, "--db") == 0) {
       NEED_VALUE();
       c->db_opt = val;
@@ -284,6 +322,10 @@ static int parse_args(int argc, char **argv, cli *c) {
   if (c->export_qdq && !c->plan && c->dtype_mode == NC_DTYPE_F32) {
     fprintf(stderr, "neuroc: --export-qdq %s needs --dtype int8 or auto (or a quantized --plan)\n",
             c->export_qdq);
+    return -1;
+  }
+  if ((c->dot || c->measured) && strcmp(c->cmd, "report")) {
+    fprintf(stderr, "neuroc: %s is an option of report\n", c->dot ? "--dot" : "--measured");
     return -1;
   }
   if (c->plan && c->dtype_given) {
@@ -569,6 +611,11 @@ static int cmd_build(const cli *c) {
   nc_target *t = load_spec(c->spec);
   if (!t) return EXIT_INPUT;
   nc_options o = {t, c->prefix, c->force, c->n_force, c->verbose, c->quiet, c->dtype_mode, 0.0};
+  char **plan_constraints = NULL; /* --plan: its constraints are recorded again */
+  if (c->plan) {
+    nc_constraints_from_plan(c->plan, &plan_constraints, &o.n_force);
+    o.force = (const char *const *)plan_constraints;
+  }
   char dbbuf[4096];
   nc_tune_options tu = {c->plan ? NULL : db_path(c, dbbuf, sizeof dbbuf), c->plan, NULL,
                         NC_STOP_NONE, &c->quant};
@@ -576,6 +623,10 @@ static int cmd_build(const cli *c) {
   nc_compile_report rep;
   double t0 = nc_now_seconds();
   int rc = compile_model(c, &o, &tu, &g, &rep);
+  for (int i = 0; i < o.n_force && plan_constraints; i++) free(plan_constraints[i]);
+  free(plan_constraints);
+  o.force = c->force;
+  o.n_force = c->n_force;
   double compile_s = nc_now_seconds() - t0;
   nc_emit_info info = rep.emit;
   if (rc == EXIT_OK && !c->quiet && !is_run)
@@ -780,6 +831,38 @@ static int cmd_bench(const cli *c) {
   return rc;
 }
 
+/* plan.yaml -> HTML page (and dot): reads only the plan. */
+static int cmd_report(const cli *c) {
+  if (!c->model) return usage_error("missing PLAN_DIR or PLAN.yaml", usage_report);
+  if (c->spec || c->plan || c->n_force || c->n_inputs || c->n_binds)
+    return usage_error("report takes a plan and -o/--dot/--measured only", usage_report);
+  nc_report_plan *p = nc_report_load(c->model);
+  if (p && c->measured && nc_report_add_measured(p, c->measured)) {
+    nc_report_free(p);
+    p = NULL;
+  }
+  if (!p) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    return EXIT_INPUT;
+  }
+  char html[4200];
+  if (c->out_dir) snprintf(html, sizeof html, "%s", c->out_dir);
+  else {
+    const char *slash = strrchr(p->path, '/');
+    snprintf(html, sizeof html, "%.*sreport.html", slash ? (int)(slash - p->path + 1) : 0, p->path);
+  }
+  int rc = EXIT_OK;
+  if (nc_report_write_html(p, html) || (c->dot && nc_report_write_dot(p, c->dot))) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    rc = EXIT_OUTPUT;
+  } else if (!c->quiet) {
+    printf("wrote %s (%d steps, %d buffers, %d edges)%s%s\n", html, p->n_steps, p->n_bufs,
+           p->n_edges, c->dot ? " and " : "", c->dot ? c->dot : "");
+  }
+  nc_report_free(p);
+  return rc;
+}
+
 static void dtype_list(uint32_t mask, char *buf, size_t cap) {
   size_t n = 0;
   buf[0] = 0;
@@ -833,7 +916,8 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (!strcmp(argv[1], "routines")) return cmd_routines(argc > 2 && !strcmp(argv[2], "--markdown"));
-  static const char *const commands[] = {"inspect", "profile", "tune", "compile", "run", "bench"};
+  static const char *const commands[] = {"inspect", "profile", "tune", "compile", "run", "bench",
+                                         "report"};
   int known = 0;
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) known |= !strcmp(argv[1], commands[i]);
   if (!known) {
@@ -849,5 +933,6 @@ int main(int argc, char **argv) {
   if (!strcmp(c.cmd, "profile")) return cmd_profile(&c);
   if (!strcmp(c.cmd, "tune")) return cmd_tune(&c);
   if (!strcmp(c.cmd, "bench")) return cmd_bench(&c);
+  if (!strcmp(c.cmd, "report")) return cmd_report(&c);
   return cmd_build(&c);
 }

@@ -78,6 +78,20 @@ static void report_quant(const nc_quant_report *q, double seconds, nc_compile_re
   rep->quant_seconds = seconds;
 }
 
+/* The target's ram:/flash: budgets, with the accuracy weight the precision
+ * search settled on (the byte prices are added to it). */
+static int fit_budget(const nc_graph *g, const nc_options *o, double error_weight,
+                      nc_selection *sel, nc_budget_report *mem) {
+  nc_options ob = *o;
+  ob.error_weight = error_weight;
+  if (nc_select_fit_budget(g, &ob, sel, mem)) return -1;
+  if (mem->active && !o->quiet)
+    printf("memory budget: the fastest plan did not fit; chose one with %zu bytes of RAM and %zu "
+           "of flash (%d DPRS runs), predicted %.4f ms\n", mem->used_ram, mem->used_flash,
+           mem->solves, sel->total_ms);
+  return 0;
+}
+
 int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options *tu,
                         const char *dir, nc_compile_report *rep) {
   static const nc_tune_options none = {NULL, NULL, NULL, NC_STOP_NONE, NULL};
@@ -127,6 +141,10 @@ int nc_compile_graph_ex(nc_graph *g, const nc_options *o, const nc_tune_options 
       }
     }
     nc_calibration_free(&cal);
+    if (!src && fit_budget(g, o, quant ? qr.error_weight : o->error_weight, &sel, &rep->mem)) {
+      nc_selection_free(&sel);
+      src = -1;
+    }
     if (src) {
       if (!tu->cost) nc_cost_free(cost);
       return src == -2 ? NC_STAGE_MEASURE : NC_STAGE_SELECT;

@@ -75,26 +75,28 @@ static int format_index(const char *name) {
   return -1;
 }
 
-/* Model and library must match; a changed target spec only warrants a warning
- * (a comment edit changes its hash; the emitted C would say otherwise). */
+/* Model, target spec and routine library must be the ones the plan was made
+ * for: each is refused with both values named. The target is compared by the
+ * hash of its parsed content (target.h), so editing comments is harmless. */
 static int check_identity(plan *p, const nc_graph *g, const nc_options *o) {
   char hash[64];
   const char *mh = want(p, p->root, "model_hash");
   const char *lib = want(p, p->root, "library_version");
-  if (!mh || !lib) return -1;
+  const char *th = want(p, p->root, "target_hash");
+  if (!mh || !lib || !th) return -1;
   nc_file_hash(g->path, hash, sizeof hash);
   if (strcmp(mh, hash) != 0)
     return nc_fail("%s: the plan was made for another model: its model_hash is %s, %s has %s",
                    p->path, mh, g->path, hash);
+  const char *now = o->target && o->target->spec_hash[0] ? o->target->spec_hash : "none";
+  if (strcmp(th, now) != 0)
+    return nc_fail("%s: the plan was made for another target spec: its target_hash is %s, %s "
+                   "has %s (a changed key changes the code or the budgets): tune again",
+                   p->path, th, o->target && o->target->path ? o->target->path : "the target",
+                   now);
   if (strcmp(lib, nc_runtime_version()) != 0)
     return nc_fail("%s: the plan was made with routine library %s, this neuroc has %s: tune "
                    "again", p->path, lib, nc_runtime_version());
-  const char *th = want(p, p->root, "target_hash");
-  if (!th) return -1;
-  if (o->target && o->target->path && strcmp(th, "none") != 0 &&
-      strcmp(th, nc_file_hash(o->target->path, hash, sizeof hash)) != 0)
-    fprintf(stderr, "neuroc: warning: %s: target spec %s has changed since the plan was made "
-            "(target_hash %s, now %s)\n", p->path, o->target->path, th, hash);
   return 0;
 }
 

@@ -12,9 +12,9 @@
 const char *nc_file_hash(const char *path, char *buf, size_t n);
 
 /* Rebuild the selection for graph g (after passes) from the plan at path.
- * Refuses a plan whose model hash or routine library version differs, and a
- * plan whose layers, routines or adapters do not fit the graph (the message
- * names PLAN:LINE and the layer). Warns when the target spec changed.
+ * Refuses a plan whose model hash, target spec hash (parsed content) or
+ * routine library version differs, and a plan whose layers, routines or
+ * adapters do not fit the graph (the message names PLAN:LINE and the layer).
  * Returns 0 or -1 (message in nc_err_msg()). */
 int nc_plan_read(nc_graph *g, const nc_options *o, const char *path, nc_selection *sel);
 

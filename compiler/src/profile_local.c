@@ -11,6 +11,7 @@
 
 #include "agent_client.h"
 #include "compile.h"
+#include "execute.h"
 
 /* The compiler's own process may use what the machine has: the agent's
  * 1 GiB default exists to protect a small board. */
@@ -104,6 +105,15 @@ typedef struct local_ctx {
 static int local_measure(nc_cost_source *s, const nc_routine *r, const nc_args *a,
                          const void *const *consts, double *ms, double *spread) {
   local_ctx *ctx = s->ctx;
+  if (!nc_exec_host_runnable(r)) {
+    /* A routine for another ISA (NEON on an x86 compiler): its fn is NULL
+     * here or this CPU lacks the ISA. Timing a stand-in would be a guess. */
+    char isa[32];
+    return nc_fail("cannot measure %s locally: this host cannot run %s routines; profile on "
+                   "the target through its agent (target spec 'agent: {transport: stdio, "
+                   "command: ...}' or tcp, see docs/agent.md and docs/targets.md)",
+                   r->descriptor, nc_routine_isa(r, isa, sizeof isa));
+  }
   char *key = nc_cost_key(r, a);
   nc_measurement m;
   if (nc_cost_cache_get(ctx->cache, key, &m)) {

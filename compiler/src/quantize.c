@@ -78,6 +78,26 @@ static int solve_and_measure(const nc_graph *g, const nc_options *o, double w,
   return nc_calib_model_error(cal, nc_exec_pick_selection, sel, e);
 }
 
+typedef struct weight_search {
+  const nc_graph *g;
+  const nc_options *o;
+  const nc_quant_options *q;
+  const nc_calibration *cal;
+  nc_selection *sel;
+  nc_model_error *best; /* the error of the last choice that met the budget */
+  nc_quant_report *rep;
+} weight_search;
+
+/* nc_bisect_weight's test: does the choice at weight w meet the budget? */
+static int weight_meets(void *ctx, double w) {
+  weight_search *ws = ctx;
+  nc_model_error e;
+  if (solve_and_measure(ws->g, ws->o, w, ws->cal, ws->sel, &e, ws->rep)) return -1;
+  if (!meets(ws->q, &e)) return 0;
+  *ws->best = e;
+  return 1;
+}
+
 /* The smallest weight (on a log grid, by bisection) whose choice meets the
  * budget: the fastest choice found within it. Weight 0 is pure time. */
 static int search_weight(const nc_graph *g, const nc_options *o, const nc_quant_options *q,
@@ -98,18 +118,10 @@ static int search_weight(const nc_graph *g, const nc_options *o, const nc_quant_
     *best = e;
     return 0;
   }
-  double best_w = hi;
   *best = e;
-  for (int i = 0; i < STEPS; i++) {
-    double mid = sqrt(lo * hi);
-    if (solve_and_measure(g, o, mid, cal, sel, &e, rep)) return -1;
-    if (meets(q, &e)) {
-      hi = best_w = mid;
-      *best = e;
-    } else {
-      lo = mid;
-    }
-  }
+  weight_search ws = {g, o, q, cal, sel, best, rep};
+  double best_w;
+  if (nc_bisect_weight(weight_meets, &ws, lo, hi, STEPS, &best_w)) return -1;
   rep->error_weight = best_w;
   nc_options ow = *o; /* leave sel at the chosen weight */
   ow.error_weight = best_w;

@@ -4,12 +4,14 @@
  * where it has them and measured otherwise; then DPRS over the whole graph
  * (formats = activation layout x storage, f32 or calibrated u8; adapters
  * between them). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "compile.h"
+#include "constraint.h"
 #include "dprs.h"
 #include "profile_db.h"
 
@@ -114,9 +116,26 @@ static int isa_allowed(const nc_options *o, const nc_routine *r) {
   return 0;
 }
 
-static int forced_match(const nc_options *o, const char *desc) {
-  for (int i = 0; i < o->n_force; i++)
-    if (nc_glob_match(o->force[i], desc)) return 1;
+/* --routine constraints (constraint.h) on layer `index` (-1: none apply
+ * by range, e.g. a plan being read): keeps the surviving candidates; *pinned
+ * when a pin chose them. Returns 0, or -1 naming the layer. */
+static int apply_constraints(const nc_graph *g, const nc_node *n, const nc_options *o, int index,
+                             nc_layer_sel *ls, int *pinned) {
+  *pinned = 0;
+  if (!o->n_force || !ls->n_cands) return 0;
+  const char **descs = nc_xmalloc(sizeof *descs * (size_t)ls->n_cands);
+  int *keep = nc_xmalloc(sizeof *keep * (size_t)ls->n_cands);
+  for (int i = 0; i < ls->n_cands; i++) descs[i] = ls->cands[i].desc;
+  char why[3000];
+  int kept = nc_constraints_filter(o->force, o->n_force, index, n->name, descs, ls->n_cands, keep,
+                                   pinned, why, sizeof why);
+  int k = 0;
+  for (int i = 0; kept && i < ls->n_cands; i++)
+    if (keep[i]) ls->cands[k++] = ls->cands[i];
+  free(descs);
+  free(keep);
+  if (!kept) return nc_fail("%s: %s", g->path, why);
+  ls->n_cands = k;
   return 0;
 }
 
@@ -164,7 +183,7 @@ static int candidate_fits(const nc_graph *g, const nc_options *o, const nc_routi
 }
 
 static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_options *o,
-                              nc_layer_sel *ls) {
+                              int index, nc_layer_sel *ls) {
   free(ls->cands);
   free(ls->qna);
   ls->qna = NULL;
@@ -173,7 +192,7 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
   int32_t dt = nc_node_key_dtype(&ls->na);
   ls->cands = nc_xcalloc((size_t)cnt + 1, sizeof *ls->cands);
   ls->n_cands = 0;
-  int forced_any = 0, n_quant = 0;
+  int n_quant = 0;
   if (quantizable(g, o, &ls->na)) {
     ls->qna = nc_xmalloc(sizeof *ls->qna * NC_Q_COUNT * NC_Q_COUNT);
     for (int iq = 0; iq < NC_Q_COUNT; iq++)
@@ -193,18 +212,13 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
     c->qa = quant ? na : NULL;
     n_quant += quant;
     nc_routine_concrete_descriptor(r, rdt, c->desc, sizeof c->desc);
-    if (forced_match(o, c->desc)) forced_any = 1;
   }
-  if (o->dtype_mode == NC_DTYPE_INT8 && n_quant > 0 && !forced_any) {
+  int pinned = 0; /* --routine pins first: they override --dtype int8 */
+  if (apply_constraints(g, n, o, index, ls, &pinned)) return -1;
+  if (o->dtype_mode == NC_DTYPE_INT8 && n_quant > 0 && !pinned) {
     int k = 0; /* --dtype int8: quantized wherever a quantized routine applies */
     for (int i = 0; i < ls->n_cands; i++)
       if (ls->cands[i].qa) ls->cands[k++] = ls->cands[i];
-    ls->n_cands = k;
-  }
-  if (forced_any) { /* --routine: keep only the matching candidates */
-    int k = 0;
-    for (int i = 0; i < ls->n_cands; i++)
-      if (forced_match(o, ls->cands[i].desc)) ls->cands[k++] = ls->cands[i];
     ls->n_cands = k;
   }
   if (ls->n_cands == 0)
@@ -214,7 +228,7 @@ static int collect_candidates(const nc_graph *g, const nc_node *n, const nc_opti
 
 
 int nc_select_candidates(const nc_graph *g, const nc_options *o, nc_layer_sel *ls) {
-  return collect_candidates(g, &g->nodes[ls->node], o, ls);
+  return collect_candidates(g, &g->nodes[ls->node], o, -1, ls);
 }
 
 /* --- the measurement list: every distinct (routine, args) pair first --- */
@@ -456,6 +470,15 @@ static int number_values(const nc_graph *g, int *tensor_value, int *value_tensor
   return n_values;
 }
 
+/* A --routine range or layer name that matches no layer is a mistake. */
+static int check_constraint_ranges(const nc_graph *g, const nc_options *o, const int *order, int n) {
+  const char **names = nc_xmalloc(sizeof *names * (size_t)(n + 1));
+  for (int k = 0; k < n; k++) names[k] = g->nodes[order[k]].name;
+  int rc = nc_constraints_check_ranges(o->force, o->n_force, names, n);
+  free(names);
+  return rc;
+}
+
 int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selection *sel) {
   memset(sel, 0, sizeof *sel);
   sel->cost = cost;
@@ -473,8 +496,9 @@ int nc_select(nc_graph *g, const nc_options *o, nc_cost_source *cost, nc_selecti
     nc_node *nd = &g->nodes[order[k]];
     nc_layer_sel *ls = &sel->layers[k];
     ls->node = order[k];
-    rc = nc_node_args_build(g, nd, &ls->na) || collect_candidates(g, nd, o, ls);
+    rc = nc_node_args_build(g, nd, &ls->na) || collect_candidates(g, nd, o, k, ls);
   }
+  if (!rc && o->n_force) rc = check_constraint_ranges(g, o, order, n);
   free(order);
   if (rc) {
     nc_selection_free(sel);
@@ -529,8 +553,11 @@ int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel) {
     }
     choices[k] = nc_xcalloc((size_t)ls->n_cands, sizeof(dprs_choice));
     for (int c = 0; c < ls->n_cands; c++) {
-      /* time plus the accuracy price of quantized candidates (auto mode) */
-      choices[k][c].cost = ls->cands[c].ms + o->error_weight * ls->cands[c].err;
+      /* time plus the accuracy price of quantized candidates (auto mode)
+       * plus the price of their bytes under a memory budget */
+      choices[k][c].cost = ls->cands[c].ms + o->error_weight * ls->cands[c].err +
+                           o->flash_weight * (double)ls->cands[c].flash +
+                           o->ram_weight * (double)ls->cands[c].ram;
       for (int i = 0; i < L->n_in; i++)
         choices[k][c].in_fmt[i] = nc_routine_in_format(ls->cands[c].r);
       for (int i = 0; i < L->n_out; i++)
@@ -568,12 +595,23 @@ int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel) {
     rc = dprs_solve(&p, &res);
     sel->dprs_seconds = nc_now_seconds() - t0;
   }
-  if (!rc) {
+  int bytes_priced = o->flash_weight > 0.0 || o->ram_weight > 0.0;
+  if (!rc && bytes_priced) {
+    /* the objective held prices far above the times: the predicted time is
+     * the chosen path re-evaluated on times alone, not a difference */
+    for (int k = 0; k < n; k++)
+      for (int c = 0; c < sel->layers[k].n_cands; c++)
+        choices[k][c].cost = sel->layers[k].cands[c].ms;
+    sel->total_ms = dprs_evaluate(&p, res.choice);
+    sel->lower_bound_ms = res.exact ? sel->total_ms : res.lower_bound;
+  } else if (!rc) {
     /* the DPRS objective minus the accuracy price: the predicted time */
     double priced = 0.0;
     for (int k = 0; k < n; k++) priced += sel->layers[k].cands[res.choice[k]].err;
     sel->total_ms = res.total - o->error_weight * priced;
     sel->lower_bound_ms = res.lower_bound;
+  }
+  if (!rc) {
     sel->exact = res.exact;
     sel->dprs_states = res.max_states;
     for (int k = 0; k < n; k++) sel->layers[k].chosen = res.choice[k];
@@ -594,4 +632,231 @@ int nc_select_solve(const nc_graph *g, const nc_options *o, nc_selection *sel) {
   free(src_v); free(src_f); free(snk_v); free(snk_f);
   free(tensor_value); free(value_tensor);
   return rc ? -1 : 0;
+}
+
+/* --- memory budgets (target `ram:` / `flash:`) --- */
+
+int nc_bisect_weight(int (*test)(void *ctx, double w), void *ctx, double lo, double hi,
+                     int steps, double *best) {
+  *best = hi;
+  for (int i = 0; i < steps; i++) {
+    double mid = sqrt(lo * hi);
+    int ok = test(ctx, mid);
+    if (ok < 0) return -1;
+    if (ok) hi = *best = mid;
+    else lo = mid;
+  }
+  return 0;
+}
+
+static size_t align_bytes(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+/* Flash and RAM bytes of every candidate, as the emitter would store them
+ * (weight_buf, build_layer_step in emit.c). A raw constant shared by several
+ * layers is counted in each: the DP price is a guide, the check after each
+ * solve uses the emitter's own sizes. */
+static void candidate_bytes(const nc_graph *g, const nc_options *o, nc_selection *sel) {
+  size_t align = o->target && o->target->alignment > 0 ? (size_t)o->target->alignment : 64;
+  for (int k = 0; k < sel->n_layers; k++) {
+    nc_layer_sel *ls = &sel->layers[k];
+    for (int c = 0; c < ls->n_cands; c++) {
+      nc_cand *cd = &ls->cands[c];
+      const nc_args *a = &nc_cand_args(ls, c)->a;
+      cd->flash = cd->ram = 0;
+      for (int i = 0; i < ls->na.a.n_in; i++) {
+        int t = ls->na.in_tensor[i];
+        if (t < 0 || !g->tensors[t].data) continue;
+        size_t packed = cd->r->packed_bytes ? cd->r->packed_bytes(a, i) : 0;
+        size_t raw = (size_t)nc_numel(&g->tensors[t].desc) * nc_dtype_size(g->tensors[t].desc.dtype);
+        cd->flash += align_bytes(packed ? packed : raw, align);
+      }
+      cd->ram = cd->r->scratch_bytes ? cd->r->scratch_bytes(a) : 0;
+      for (int i = 0; i < a->n_out; i++)
+        if (ls->na.out_tensor[i] >= 0) cd->ram += nc_layout_bytes(&a->out[i], cd->r->out_layout);
+    }
+  }
+}
+
+/* Whether candidate c alone stays within the budgets: weights within
+ * flash, scratch within ram. */
+static int may_fit(const nc_options *o, const nc_layer_sel *ls, int c) {
+  long long ram = o->target->ram_bytes, flash = o->target->flash_bytes;
+  const nc_cand *cd = &ls->cands[c];
+  size_t scratch = cd->r->scratch_bytes ? cd->r->scratch_bytes(&nc_cand_args(ls, c)->a) : 0;
+  return !(flash > 0 && cd->flash > (size_t)flash) && !(ram > 0 && scratch > (size_t)ram);
+}
+
+/* Drop candidates that can never fit. A layer none of whose candidates fits
+ * keeps them all: the search then ends at its smallest and reports it. */
+static void drop_oversized(const nc_options *o, nc_selection *sel) {
+  for (int k = 0; k < sel->n_layers; k++) {
+    nc_layer_sel *ls = &sel->layers[k];
+    int kept = 0;
+    for (int c = 0; c < ls->n_cands; c++) kept += may_fit(o, ls, c);
+    if (kept == 0) continue;
+    kept = 0;
+    for (int c = 0; c < ls->n_cands; c++)
+      if (may_fit(o, ls, c)) ls->cands[kept++] = ls->cands[c];
+    ls->n_cands = kept;
+  }
+}
+
+enum { OVER_RAM = 1, OVER_FLASH = 2 };
+
+typedef struct budget_search {
+  const nc_graph *g;
+  const nc_options *o;
+  nc_selection *sel;
+  int priced; /* OVER_RAM | OVER_FLASH: the resources with a price */
+  int solves;
+  nc_emit_info info;
+} budget_search;
+
+/* Which budgets the emitter's sizes of the current choice exceed. */
+static int over_budget(const nc_target *t, const nc_emit_info *info) {
+  int over = 0;
+  if (t->ram_bytes > 0 && info->used_ram > (size_t)t->ram_bytes) over |= OVER_RAM;
+  if (t->flash_bytes > 0 && info->used_flash > (size_t)t->flash_bytes) over |= OVER_FLASH;
+  return over;
+}
+
+/* DPRS with bytes priced at lambda ms per budget-full, then the emitter's
+ * sizes of its choice. 1: fits, 0: does not, -1: error. */
+static int solve_priced(void *vctx, double lambda) {
+  budget_search *b = vctx;
+  nc_options ow = *b->o;
+  const nc_target *t = b->o->target;
+  ow.flash_weight = b->priced & OVER_FLASH ? lambda / (double)t->flash_bytes : 0.0;
+  ow.ram_weight = b->priced & OVER_RAM ? lambda / (double)t->ram_bytes : 0.0;
+  b->solves++;
+  if (nc_select_solve(b->g, &ow, b->sel) || nc_emit_sizes(b->g, b->sel, &ow, &b->info)) return -1;
+  return over_budget(t, &b->info) == 0;
+}
+
+static double kib(size_t n) { return (double)n / 1024.0; }
+
+/* Indices of the n largest non-zero vals into idx, largest first (ties: lower
+ * index first); returns how many. */
+static int top_n(const size_t *vals, int count, int *idx, int n) {
+  int m = 0;
+  for (int i = 0; i < count; i++) {
+    if (!vals[i]) continue;
+    int j = m;
+    if (m < n) m++;
+    else if (vals[idx[n - 1]] >= vals[i]) continue;
+    else j = n - 1;
+    idx[j] = i;
+    for (; j > 0 && vals[idx[j]] > vals[idx[j - 1]]; j--) {
+      int x = idx[j];
+      idx[j] = idx[j - 1];
+      idx[j - 1] = x;
+    }
+  }
+  return m;
+}
+
+/* "needs X of flash, the target has Y: the largest packed weights are ..." */
+static int fail_flash(const nc_graph *g, const nc_selection *sel, const nc_target *t,
+                      const nc_emit_info *info) {
+  enum { N = 3 };
+  size_t *vals = nc_xcalloc((size_t)sel->n_layers + 1, sizeof *vals);
+  for (int k = 0; k < sel->n_layers; k++)
+    vals[k] = sel->layers[k].cands[sel->layers[k].chosen].flash;
+  int idx[N];
+  int m = top_n(vals, sel->n_layers, idx, N);
+  char list[1024] = "";
+  size_t len = 0;
+  for (int i = 0; i < m && len < sizeof list; i++) {
+    const nc_layer_sel *ls = &sel->layers[idx[i]];
+    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s (%.1f KiB, %s)", i ? ", " : "",
+                            g->nodes[ls->node].name, kib(vals[idx[i]]), ls->cands[ls->chosen].desc);
+  }
+  free(vals);
+  return nc_fail("%s: does not fit the flash budget: needs %.1f KiB (%zu bytes) of weights even "
+                 "with the smallest routines, the target %s has %.1f KiB (flash: %lld); the "
+                 "largest packed weights are %s; use int8 (--dtype int8) or a smaller model",
+                 g->path, kib(info->used_flash), info->used_flash, t->name,
+                 kib((size_t)t->flash_bytes), t->flash_bytes, m ? list : "(none)");
+}
+
+/* "needs X of RAM, the target has Y: the largest activations ..., the largest scratch ..." */
+static int fail_ram(const nc_graph *g, const nc_selection *sel, const nc_target *t,
+                    const nc_emit_info *info) {
+  enum { N = 3 };
+  size_t *act = nc_xcalloc((size_t)sel->n_layers + 1, sizeof *act);
+  size_t best_scratch = 0;
+  int scratch_layer = -1;
+  for (int k = 0; k < sel->n_layers; k++) {
+    const nc_layer_sel *ls = &sel->layers[k];
+    const nc_cand *cd = &ls->cands[ls->chosen];
+    const nc_args *a = &nc_cand_args(ls, ls->chosen)->a;
+    size_t sb = cd->r->scratch_bytes ? cd->r->scratch_bytes(a) : 0;
+    act[k] = cd->ram - sb;
+    if (sb > best_scratch) best_scratch = sb, scratch_layer = k;
+  }
+  int idx[N];
+  int m = top_n(act, sel->n_layers, idx, N);
+  char list[1024] = "", scratch[512] = "";
+  size_t len = 0;
+  for (int i = 0; i < m && len < sizeof list; i++) {
+    const nc_layer_sel *ls = &sel->layers[idx[i]];
+    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s (%.1f KiB, %s)", i ? ", " : "",
+                            g->nodes[ls->node].name, kib(act[idx[i]]), ls->cands[ls->chosen].desc);
+  }
+  if (scratch_layer >= 0) {
+    const nc_layer_sel *ls = &sel->layers[scratch_layer];
+    snprintf(scratch, sizeof scratch, "; the largest routine scratch is %s (%.1f KiB, %s)",
+             g->nodes[ls->node].name, kib(best_scratch), ls->cands[ls->chosen].desc);
+  }
+  free(act);
+  return nc_fail("%s: does not fit the RAM budget: the arena needs %.1f KiB (%zu bytes) even "
+                 "with the smallest routines, the target %s has %.1f KiB (ram: %lld); the "
+                 "largest layer outputs are %s%s; use int8 (--dtype int8), a smaller input or a "
+                 "smaller model",
+                 g->path, kib(info->used_ram), info->used_ram, t->name, kib((size_t)t->ram_bytes),
+                 t->ram_bytes, m ? list : "(none)", scratch);
+}
+
+int nc_select_fit_budget(const nc_graph *g, const nc_options *o, nc_selection *sel,
+                         nc_budget_report *rep) {
+  memset(rep, 0, sizeof *rep);
+  const nc_target *t = o->target;
+  if (!t || (t->ram_bytes <= 0 && t->flash_bytes <= 0)) return 0;
+  candidate_bytes(g, o, sel);
+  drop_oversized(o, sel);
+  budget_search b = {g, o, sel, 0, 0, {0}};
+  int ok = solve_priced(&b, 0.0);
+  if (ok < 0) return -1;
+  if (ok) {
+    rep->used_ram = b.info.used_ram;
+    rep->used_flash = b.info.used_flash;
+    rep->solves = b.solves;
+    return 0;
+  }
+  /* Price the resources over budget first; if the largest price cannot fix
+   * them (lowering one can raise the other), price both. lambda is in ms per
+   * budget-full of bytes, so the top is far above any total time. */
+  rep->active = 1;
+  double top = 1e9 * (sel->total_ms > 1e-6 ? sel->total_ms : 1e-6);
+  b.priced = over_budget(t, &b.info);
+  ok = solve_priced(&b, top);
+  if (ok == 0 && b.priced != (OVER_RAM | OVER_FLASH)) {
+    b.priced = (t->ram_bytes > 0 ? OVER_RAM : 0) | (t->flash_bytes > 0 ? OVER_FLASH : 0);
+    ok = solve_priced(&b, top);
+  }
+  if (ok < 0) return -1;
+  if (ok == 0) {
+    int over = over_budget(t, &b.info);
+    return over & OVER_FLASH ? fail_flash(g, sel, t, &b.info) : fail_ram(g, sel, t, &b.info);
+  }
+  enum { STEPS = 16 }; /* the log-grid ends within a factor 1.0005 of the threshold */
+  double best;
+  if (nc_bisect_weight(solve_priced, &b, top * 1e-12, top, STEPS, &best)) return -1;
+  if (solve_priced(&b, best) != 1) /* leave sel at the chosen price */
+    return nc_fail("%s: internal: the memory budget search lost its plan", g->path);
+  rep->lambda = best;
+  rep->solves = b.solves;
+  rep->used_ram = b.info.used_ram;
+  rep->used_flash = b.info.used_flash;
+  return 0;
 }

@@ -3,10 +3,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "target.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "ir.h"
@@ -19,9 +22,12 @@ typedef struct spec {
 
 static const char *const top_keys[] = {"name",    "device", "arch", "cc",        "cflags",
                                        "ldflags", "isa",    "run",  "alignment", "profile",
-                                       "agent",   "approximate"};
+                                       "agent",   "approximate", "runtime",   "ram",
+                                       "flash"};
 static const char *const profile_keys[] = {"min_ms", "warmup"};
-static const char *const agent_keys[] = {"transport", "command", "address", "timeout_s"};
+static const char *const agent_keys[] = {"transport", "command", "address", "timeout_s",
+                                         "device",    "baud"};
+static const char *const runtime_keys[] = {"library", "include"};
 
 static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
 
@@ -184,11 +190,13 @@ static int agent_key(spec *s, const char *key, const yaml_node_t *v) {
   if (strcmp(key, "transport") == 0) {
     if (want_string(s, key, v, &t->agent_transport)) return -1;
     if (strcmp(t->agent_transport, "local") && strcmp(t->agent_transport, "stdio") &&
-        strcmp(t->agent_transport, "tcp"))
-      return nc_fail("%s:%d: 'transport' must be local, stdio or tcp, got '%s'", s->path,
+        strcmp(t->agent_transport, "tcp") && strcmp(t->agent_transport, "serial"))
+      return nc_fail("%s:%d: 'transport' must be local, stdio, tcp or serial, got '%s'", s->path,
                      line_of(v), t->agent_transport);
     return 0;
   }
+  if (strcmp(key, "baud") == 0) return want_int(s, key, v, 50, 4000000, &t->agent_baud);
+  if (strcmp(key, "device") == 0) return want_string(s, key, v, &t->agent_device);
   return want_string(s, key, v, strcmp(key, "command") == 0 ? &t->agent_command
                                                              : &t->agent_address);
 }
@@ -202,11 +210,65 @@ static int check_agent(spec *s, const yaml_node_t *v) {
   if (strcmp(t->agent_transport, "tcp") == 0 && (!t->agent_address || !t->agent_address[0]))
     return nc_fail("%s:%d: agent transport 'tcp' needs 'address' (HOST:PORT)", s->path,
                    line_of(v));
+  if (strcmp(t->agent_transport, "serial") == 0 && (!t->agent_device || !t->agent_device[0]))
+    return nc_fail("%s:%d: agent transport 'serial' needs 'device' (e.g. /dev/ttyACM0)",
+                   s->path, line_of(v));
+  return 0;
+}
+
+/* `runtime:` paths are relative to the spec's directory, like the agent
+ * command, so a spec in targets/ can name ../build-aarch64/... They are made
+ * absolute here: the model is built from inside its output directory. */
+static int runtime_key(spec *s, const char *key, const yaml_node_t *v) {
+  char *val = NULL;
+  if (want_string(s, key, v, &val)) return -1;
+  if (!val[0]) {
+    free(val);
+    return nc_fail("%s:%d: 'runtime.%s' must not be empty", s->path, line_of(v), key);
+  }
+  char cwd[4096] = "";
+  if (val[0] != '/' && s->path[0] != '/' && !getcwd(cwd, sizeof cwd - 1)) cwd[0] = 0;
+  if (cwd[0]) strcat(cwd, "/");
+  const char *slash = strrchr(s->path, '/');
+  size_t dl = val[0] == '/' || !slash ? 0 : (size_t)(slash - s->path) + 1;
+  size_t cl = strlen(cwd);
+  char *full = nc_xmalloc(cl + dl + strlen(val) + 1);
+  memcpy(full, cwd, cl);
+  memcpy(full + cl, s->path, dl);
+  strcpy(full + cl + dl, val);
+  free(val);
+  char **dst = strcmp(key, "library") == 0 ? &s->t->runtime_library : &s->t->runtime_include;
+  free(*dst);
+  *dst = full;
+  return 0;
+}
+
+/* A byte count: an integer, optionally with a binary suffix K/KiB, M/MiB or
+ * G/GiB (256K = 262144). */
+static int want_bytes(spec *s, const char *key, const yaml_node_t *v, long long *dst) {
+  const char *txt = v->type == YAML_SCALAR_NODE ? scalar(v) : "";
+  char *end;
+  errno = 0;
+  long long x = strtoll(txt, &end, 10);
+  long long mul = 1;
+  if (*end == 'K' || *end == 'k') mul = 1LL << 10;
+  else if (*end == 'M') mul = 1LL << 20;
+  else if (*end == 'G') mul = 1LL << 30;
+  if (mul > 1 && (strcmp(end + 1, "") == 0 || strcmp(end + 1, "iB") == 0)) end += strlen(end);
+  if (!isdigit((unsigned char)txt[0]) || *end || errno || x <= 0 || x > (1LL << 50) / mul)
+    return nc_fail("%s:%d: '%s' must be a positive number of bytes (e.g. 262144, 256K or 1M), "
+                   "got '%s'", s->path, line_of(v), key, txt);
+  *dst = x * mul;
   return 0;
 }
 
 static int top_key(spec *s, const char *key, const yaml_node_t *v) {
   nc_target *t = s->t;
+  if (strcmp(key, "ram") == 0) return want_bytes(s, key, v, &t->ram_bytes);
+  if (strcmp(key, "flash") == 0) return want_bytes(s, key, v, &t->flash_bytes);
+  if (strcmp(key, "runtime") == 0)
+    return walk_mapping(s, v, "'runtime'", runtime_keys,
+                        sizeof runtime_keys / sizeof runtime_keys[0], runtime_key);
   if (strcmp(key, "agent") == 0) {
     if (walk_mapping(s, v, "'agent'", agent_keys, sizeof agent_keys / sizeof agent_keys[0],
                      agent_key))
@@ -269,6 +331,7 @@ static nc_target *target_defaults(const char *path) {
   t->profile_warmup = 1;
   t->agent_transport = nc_xstrdup("local");
   t->agent_timeout_s = 120;
+  t->agent_baud = 115200;
   return t;
 }
 
@@ -277,7 +340,69 @@ void nc_target_free(nc_target *t) {
   free(t->path); free(t->name); free(t->device); free(t->arch); free(t->cc);
   free(t->cflags); free(t->ldflags); free(t->isa); free(t->run);
   free(t->agent_transport); free(t->agent_command); free(t->agent_address);
+  free(t->agent_device);
+  free(t->runtime_library); free(t->runtime_include);
   free(t);
+}
+
+/* ---------------- content hash ---------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  for (size_t i = 0; i < n; i++) h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+  return h;
+}
+
+typedef struct keyed_node {
+  const char *key;
+  const yaml_node_t *value;
+} keyed_node;
+
+/* A length as 8 little-endian bytes: the same hash on any host. */
+static uint64_t fnv_len(uint64_t h, uint64_t len) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; i++) b[i] = (unsigned char)(len >> (8 * i));
+  return fnv(h, b, 8);
+}
+
+static int cmp_key(const void *a, const void *b) {
+  return strcmp(((const keyed_node *)a)->key, ((const keyed_node *)b)->key);
+}
+
+/* FNV-1a over a canonical form of the parsed document: each scalar as its
+ * length and bytes, sequences in order, mappings with their keys sorted (keys
+ * are unique scalars, checked by walk_mapping). Comments, whitespace, quoting
+ * and key order are gone before this sees the content. */
+static uint64_t hash_node(yaml_document_t *doc, const yaml_node_t *n, uint64_t h, int depth) {
+  if (!n || depth > 16) return fnv(h, "?", 1);
+  if (n->type == YAML_SCALAR_NODE) {
+    size_t len = n->data.scalar.length;
+    h = fnv(h, "s", 1);
+    h = fnv_len(h, len);
+    return fnv(h, n->data.scalar.value, len);
+  }
+  if (n->type == YAML_SEQUENCE_NODE) {
+    h = fnv(h, "[", 1);
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+      h = hash_node(doc, yaml_document_get_node(doc, *it), h, depth + 1);
+    return fnv(h, "]", 1);
+  }
+  size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), k = 0;
+  keyed_node *kv = nc_xmalloc(sizeof *kv * (np + 1));
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    yaml_node_t *key = yaml_document_get_node(doc, p->key);
+    kv[k].key = key && key->type == YAML_SCALAR_NODE ? scalar(key) : "";
+    kv[k++].value = yaml_document_get_node(doc, p->value);
+  }
+  qsort(kv, np, sizeof *kv, cmp_key);
+  h = fnv(h, "{", 1);
+  for (size_t i = 0; i < np; i++) {
+    size_t len = strlen(kv[i].key);
+    h = fnv_len(h, len);
+    h = fnv(h, kv[i].key, len);
+    h = hash_node(doc, kv[i].value, h, depth + 1);
+  }
+  free(kv);
+  return fnv(h, "}", 1);
 }
 
 /* ---------------- loading ---------------- */
@@ -317,6 +442,9 @@ nc_target *nc_target_load(const char *path) {
                       top_key);
   if (rc == 0 && (!s.t->name || !s.t->name[0]))
     rc = nc_fail("%s:%d: missing required key 'name'", path, line_of(root));
+  if (rc == 0)
+    snprintf(s.t->spec_hash, sizeof s.t->spec_hash, "spec-fnv1a64:%016llx",
+             (unsigned long long)hash_node(&doc, root, 1469598103934665603ull, 0));
   yaml_document_delete(&doc);
   if (rc) {
     nc_target_free(s.t);

@@ -20,10 +20,23 @@ typedef struct nc_target {
   double profile_min_ms; /* minimum measuring time per candidate (default 2) */
   int profile_warmup;    /* warm-up runs (default 1) */
   /* Where measurements come from (`agent:` section, docs/agent.md) */
-  char *agent_transport; /* "local" (in-process, default), "stdio" or "tcp" */
+  char *agent_transport; /* "local" (in-process, default), "stdio", "tcp" or "serial" */
   char *agent_command;   /* stdio: shell command starting the agent, run in the spec's directory */
-  char *agent_address;   /* tcp: HOST:PORT */
+  char *agent_address;   /* tcp: HOST:PORT ("{port}": a free loopback port) */
+  char *agent_device;    /* serial: the serial device of the board, e.g. /dev/ttyACM0 */
+  long long agent_baud;  /* serial: line speed (default 115200) */
   double agent_timeout_s; /* longest wait for one reply (default 120) */
+  /* Memory budgets (`ram:`, `flash:`; bytes, 0 = no limit): DPRS keeps the
+   * static arena and the weights within them (docs/dprs.md). */
+  long long ram_bytes, flash_bytes;
+  /* Hash of the parsed spec content ("spec-fnv1a64:..."): comments, layout,
+   * quoting and key order do not change it. plan.yaml records it. */
+  char spec_hash[40];
+  /* The routine library built for this target (`runtime:` section), paths
+   * resolved against the spec's directory; NULL = the compiler's own host
+   * runtime (right whenever the target is the compiling machine). */
+  char *runtime_library; /* libneuroc_rt.a built for the target */
+  char *runtime_include; /* its include directory (runtime-min/include) */
 } nc_target;
 
 /* Parse a target spec. Unknown keys, wrong types and missing required keys

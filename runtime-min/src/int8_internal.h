@@ -120,6 +120,10 @@ extern const nc_i8_isa nc_i8_isa_c99;
 #if defined(__x86_64__)
 extern const nc_i8_isa nc_i8_isa_avx512vnni, nc_i8_isa_avxvnni, nc_i8_isa_avx2;
 #endif
+#if defined(__ARM_FEATURE_DSP)
+/* Armv7E-M DSP extension (Cortex-M4/M7): SMLAD kernel, int8_dsp.c */
+extern const nc_i8_isa nc_i8_isa_dsp;
+#endif
 
 /* Where the GEMM's A rows come from: a strided matrix (row r, element p at
  * x[r * rs + p * cs], read in place when cs == 1 and k is a multiple of 4,
@@ -172,6 +176,9 @@ NC_I8_DECLARE_GEMM_ISA(c99)
 NC_I8_DECLARE_GEMM_ISA(avx512vnni)
 NC_I8_DECLARE_GEMM_ISA(avxvnni)
 NC_I8_DECLARE_GEMM_ISA(avx2)
+#endif
+#if defined(__ARM_FEATURE_DSP)
+NC_I8_DECLARE_GEMM_ISA(dsp)
 #endif
 
 /* Depthwise conv NHWC (int8_dw.c). */

@@ -263,3 +263,6 @@ NC_I8_DEFINE_GEMM_ISA(avx512vnni)
 NC_I8_DEFINE_GEMM_ISA(avxvnni)
 NC_I8_DEFINE_GEMM_ISA(avx2)
 #endif
+#if defined(__ARM_FEATURE_DSP)
+NC_I8_DEFINE_GEMM_ISA(dsp)
+#endif

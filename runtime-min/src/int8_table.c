@@ -64,8 +64,30 @@
 #define ADAPTER_C99(NAME, OP, FROM, TO) ADAPTER_ISA(NAME, OP, FROM, TO, c99)
 #define ADAPTER_512(NAME, OP, FROM, TO) ADAPTER_ISA(NAME, OP, FROM, TO, avx512)
 
+/* Armv7E-M DSP extension (Cortex-M4/M7): the GEMM layers with the SMLAD
+ * kernel of int8_dsp.c. Its tile is the c99 one (4x16), so the c99 packing,
+ * scratch and applicability serve and any host packs for it; the entries
+ * exist on every host, `fn` only where __ARM_FEATURE_DSP (else NULL: the
+ * emitted code calls the routine by `symbol`). */
+#if defined(__ARM_FEATURE_DSP)
+#define NC_DSP_FN(f) f
+#else
+#define NC_DSP_FN(f) NULL
+#endif
+#define DSP_PAIR(LAYER, LAY, LAYID, ALGO, SYM, CORE, APPLIES)                                 \
+  {LAYER, "cpu:u8:" LAY "/" ALGO "/dsp/4x16", #SYM "_dsp", NC_DSP_FN(SYM##_dsp), U8, LAYID,   \
+   LAYID, NC_RF_ACT, APPLIES##_u8, nc_i8_##CORE##_scratch_c99, nc_i8_##CORE##_packed_bytes_c99, \
+   NULL, QU, QU, nc_i8_##CORE##_pack_c99},                                                    \
+  {LAYER, "cpu:u8:" LAY "/" ALGO "-dequant/dsp/4x16", #SYM "_dsp", NC_DSP_FN(SYM##_dsp), U8,  \
+   LAYID, LAYID, NC_RF_ACT, APPLIES##_f32, nc_i8_##CORE##_scratch_c99,                        \
+   nc_i8_##CORE##_packed_bytes_c99, NULL, QU, QN, nc_i8_##CORE##_pack_c99}
+
 const nc_routine nc_routines_int8[] = {
     GEMM_ISA(c99, "c99/4x16"),
+    DSP_PAIR("Conv", "nhwc", NHWC, "conv-gemm", nc_conv_gemm_u8_nhwc, conv,
+             nc_i8_conv_gemm_applies),
+    DSP_PAIR("Gemm", "nchw", NCHW, "gemm", nc_gemm_u8, gemm, nc_i8_gemm_applies),
+    DSP_PAIR("MatMul", "nchw", NCHW, "matmul", nc_matmul_u8, matmul, nc_i8_matmul_applies),
 #if defined(__x86_64__)
     GEMM_ISA(avx512vnni, "avx512vnni/6x64"),
     GEMM_ISA(avxvnni, "avxvnni/6x16"),

@@ -10,6 +10,12 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+#endif
 
 #define NC_MAX_ROUTINES 2048
 
@@ -18,6 +24,7 @@ static const nc_routine *const families[] = {
     nc_routines_quant,
     nc_routines_x86_gemm, nc_routines_x86_blocked, nc_routines_x86_winograd,
     nc_routines_int8,
+    nc_routines_neon,
 };
 
 static nc_routine table[NC_MAX_ROUTINES + 1];
@@ -96,10 +103,21 @@ const char *nc_runtime_version(void) {
   static char version[64];
   if (version[0]) return version;
   uint32_t h = 2166136261u; /* FNV-1a over every descriptor and symbol */
-  const nc_routine *t = nc_routine_table();
-  for (int i = 0; i < table_len; i++)
-    for (int k = 0; k < 2; k++)
-      for (const char *c = k ? t[i].symbol : t[i].descriptor; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+  /* Only the entries every host compiles are hashed: the x86 families (and
+   * the x86 part of int8) exist on x86 hosts only, and hashing them would
+   * give an Arm agent (firmware, aarch64) another version than the x86
+   * compiler for identical sources. Their code is in the source hash. */
+  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+    if (families[f] == nc_routines_x86_gemm || families[f] == nc_routines_x86_blocked ||
+        families[f] == nc_routines_x86_winograd)
+      continue;
+    for (const nc_routine *r = families[f]; r->descriptor; r++) {
+      char isa[32];
+      if (strncmp(nc_routine_isa(r, isa, sizeof isa), "avx", 3) == 0) continue;
+      for (int k = 0; k < 2; k++)
+        for (const char *c = k ? r->symbol : r->descriptor; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    }
+  }
   /* table hash + source hash: a changed routine body changes the version too */
   snprintf(version, sizeof version, "%s+%08x.%s", NEUROC_VERSION, (unsigned)h, NEUROC_RT_SOURCE_HASH);
   return version;
@@ -157,6 +175,11 @@ const char *nc_routine_isa(const nc_routine *r, char *buf, size_t n) {
 
 int nc_cpu_supports(const char *isa) {
   if (strcmp(isa, "c99") == 0) return 1;
+#if defined(__ARM_FEATURE_DSP)
+  /* Armv7E-M DSP extension: part of the architecture the library was built
+   * for (Cortex-M4/M7 firmware), not probed at run time */
+  if (strcmp(isa, "dsp") == 0) return 1;
+#endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   if (strcmp(isa, "avx2") == 0)
@@ -174,6 +197,14 @@ int nc_cpu_supports(const char *isa) {
     if (a0 < 1 || !__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) return 0;
     return (a1 >> 4 & 1u) && nc_cpu_supports("avx2");
   }
+#endif
+#if defined(__aarch64__)
+  /* Advanced SIMD is architectural on AArch64; SDOT/UDOT (armv8.2 dotprod)
+   * is optional and the kernel says whether this CPU has it. */
+  if (strcmp(isa, "neon") == 0) return 1;
+#if defined(__linux__)
+  if (strcmp(isa, "neondot") == 0) return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
 #endif
   return 0;
 }

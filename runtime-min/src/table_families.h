@@ -13,4 +13,6 @@ extern const nc_routine nc_routines_x86_gemm[];     /* packed GEMM and the layer
 extern const nc_routine nc_routines_x86_blocked[];  /* NCHW8c/NCHW16c layouts */
 extern const nc_routine nc_routines_x86_winograd[]; /* Winograd 3x3 convolution */
 extern const nc_routine nc_routines_int8[]; /* u8/s8 quantized layers + adapters (int8_table.c) */
+/* aarch64 NEON (entries on every host, kernels on aarch64 only: neon_table.c) */
+extern const nc_routine nc_routines_neon[];
 #endif

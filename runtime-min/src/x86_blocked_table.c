@@ -1,7 +1,7 @@
 /* Routine table of the x86-64 SIMD blocked family (AVX2+FMA, AVX-512): part of
  * the one table (table.c). Routines compile with per-function target
  * attributes, so the library builds on any x86-64; the target spec's `isa`
- * decides which ones a model may use. Empty on other architectures.
+ * decides which ones a model may use. Off x86 only the (portable C) adapters.
  *
  * NCHW16c goes with AVX-512 (one zmm per block), NCHW8c with AVX2 (one ymm).
  * Per layout: direct conv (and its 1x1 fast path), conv from a plain image
@@ -15,11 +15,19 @@
 #include "table_families.h"
 #include "x86_blocked.h"
 
-#if defined(__x86_64__)
-
 #define F32 NC_DT(NC_F32)
 #define NCHW NC_LAYOUT_NCHW
 #define NHWC NC_LAYOUT_NHWC
+
+/* Adapter between a plain layout P and the blocked layout L. */
+#define ADAPTERS(P, PLAY, L, LAY)                                                          \
+  {"adapter", "cpu:f32:" #P "/to-" #L "/c99", "nc_to_" #L "_f32_" #P "_c99",               \
+   nc_to_##L##_f32_##P##_c99, F32, PLAY, LAY, 0, ncb_applies_adapter, NULL, NULL, NULL},    \
+  {"adapter", "cpu:f32:" #L "/to-" #P "/c99", "nc_to_" #P "_f32_" #L "_c99",               \
+   nc_to_##P##_f32_##L##_c99, F32, LAY, PLAY, 0, ncb_applies_adapter, NULL, NULL, NULL}
+
+#if defined(__x86_64__)
+
 #define INPL NC_RF_INPLACE
 
 /* Routine `lname`-`algo` of layout L (16c/8c spelled nchw16c/nchw8c). */
@@ -58,13 +66,6 @@
   R("BatchNormalization", batchnormalization, direct, L, ISA, LAY, INPL, ncb_applies_batchnorm), \
   R("Pad", pad, spatial, L, ISA, LAY, 0, ncb_applies_pad)
 
-/* Adapter between a plain layout P and the blocked layout L. */
-#define ADAPTERS(P, PLAY, L, LAY)                                                          \
-  {"adapter", "cpu:f32:" #P "/to-" #L "/c99", "nc_to_" #L "_f32_" #P "_c99",               \
-   nc_to_##L##_f32_##P##_c99, F32, PLAY, LAY, 0, ncb_applies_adapter, NULL, NULL, NULL},    \
-  {"adapter", "cpu:f32:" #L "/to-" #P "/c99", "nc_to_" #P "_f32_" #L "_c99",               \
-   nc_to_##P##_f32_##L##_c99, F32, LAY, PLAY, 0, ncb_applies_adapter, NULL, NULL, NULL}
-
 const nc_routine nc_routines_x86_blocked[] = {
     FAMILY(nchw16c, avx512, NC_LAYOUT_NCHW16C, 16),
     FAMILY(nchw8c, avx2, NC_LAYOUT_NCHW8C, 8),
@@ -77,7 +78,13 @@ const nc_routine nc_routines_x86_blocked[] = {
 
 #else
 
+/* Off x86 the adapters only: portable C (x86_blocked_adapter.c), and the
+ * compiler may ask any target's agent for them. */
 const nc_routine nc_routines_x86_blocked[] = {
+    ADAPTERS(nchw, NCHW, nchw16c, NC_LAYOUT_NCHW16C),
+    ADAPTERS(nhwc, NHWC, nchw16c, NC_LAYOUT_NCHW16C),
+    ADAPTERS(nchw, NCHW, nchw8c, NC_LAYOUT_NCHW8C),
+    ADAPTERS(nhwc, NHWC, nchw8c, NC_LAYOUT_NCHW8C),
     {0},
 };
 

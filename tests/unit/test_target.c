@@ -77,8 +77,10 @@ Test(target, agent_specs) {
 }
 
 Test(target, agent_errors) {
-  expect_error("agent_transport", "name: x\nagent:\n  transport: serial\n", 3,
-               "'transport' must be local, stdio or tcp, got 'serial'");
+  expect_error("agent_transport", "name: x\nagent:\n  transport: pigeon\n", 3,
+               "'transport' must be local, stdio, tcp or serial, got 'pigeon'");
+  expect_error("agent_nodevice", "name: x\nagent:\n  transport: serial\n", 3,
+               "agent transport 'serial' needs 'device'");
   expect_error("agent_nocmd", "name: x\nagent:\n  transport: stdio\n", 3,
                "agent transport 'stdio' needs 'command'");
   expect_error("agent_noaddr", "name: x\nagent: {transport: tcp}\n", 2,
