@@ -45,9 +45,10 @@ static void spit(const char *path, const char *text) {
 /* Run `neuroc ARGS` in directory cwd; stderr into OUT/stderr.txt. Returns
  * the exit status. */
 static int neuroc_in(const char *cwd, const char *args) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s -q 2>'%s/stderr.txt'", cwd, NEUROC_EXE, args,
-           OUT);
+  char cmd[8192]; /* room for cwd + args (each under 4096) and the fixed parts */
+  int n = snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s -q 2>'%s/stderr.txt'", cwd, NEUROC_EXE,
+                   args, OUT);
+  cr_assert(n > 0 && (size_t)n < sizeof cmd, "command too long");
   int rc = system(cmd);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
