@@ -43,6 +43,14 @@ typedef struct agent_ctx {
   nc_bytes in;         /* received bytes not yet consumed */
   int dead;            /* the connection is gone: every measure fails */
   char *fingerprint, *library_version;
+  /* -j (nc_cost_set_jobs): `jobs` agents measure at once, this one and
+   * workers[0..jobs-2], each its own process started like this one (started
+   * on the first nc_cost_prefetch). Their results wait in `prefetched` until
+   * measure() asks for them. */
+  const nc_target *target;
+  int jobs, n_workers;
+  nc_cost_source **workers;
+  nc_cost_cache *prefetched;
 } agent_ctx;
 
 typedef Neuroc__Agent__Reply Reply;
@@ -483,11 +491,19 @@ static int fill_tdescs(const nc_tdesc *d, int n, Neuroc__Agent__TensorDesc *w,
   return 0;
 }
 
-static int remote_measure(agent_ctx *c, const nc_routine *r, const nc_args *a,
-                          const void *const *consts, nc_measurement *m) {
+/* "measuring DESCRIPTOR", for messages; returns doing. */
+static char *measuring_what(const nc_routine *r, const nc_args *a, char *desc, size_t desc_cap,
+                            char *doing, size_t doing_cap) {
+  nc_routine_concrete_descriptor(r, nc_measure_key_dtype(a), desc, desc_cap);
+  snprintf(doing, doing_cap, "measuring %s", desc);
+  return doing;
+}
+
+/* Send a Measure request; *id is what its reply will carry. */
+static int send_measure(agent_ctx *c, const nc_routine *r, const nc_args *a,
+                        const void *const *consts, uint64_t *id) {
   char desc[160], doing[256];
-  nc_routine_concrete_descriptor(r, nc_measure_key_dtype(a), desc, sizeof desc);
-  snprintf(doing, sizeof doing, "measuring %s", desc);
+  measuring_what(r, a, desc, sizeof desc, doing, sizeof doing);
   if (c->dead) return nc_fail("%s is gone (an earlier error): cannot go on %s", c->where, doing);
   if (a->n_in > NC_MEASURE_MAX_IN || a->n_out > NC_MEASURE_MAX_OUT)
     return nc_fail("%s: %d inputs / %d outputs is over the protocol limits", desc, (int)a->n_in,
@@ -516,8 +532,16 @@ static int remote_measure(agent_ctx *c, const nc_routine *r, const nc_args *a,
   q.id = ++c->next_id;
   q.body_case = NEUROC__AGENT__REQUEST__BODY_MEASURE;
   q.measure = &mq;
-  if (send_request(c, &q, doing)) return -1;
-  Reply *rep = recv_reply(c, q.id, doing);
+  *id = q.id;
+  return send_request(c, &q, doing);
+}
+
+/* Wait for the reply to Measure request id. */
+static int recv_measure(agent_ctx *c, const nc_routine *r, const nc_args *a, uint64_t id,
+                        nc_measurement *m) {
+  char desc[160], doing[256];
+  measuring_what(r, a, desc, sizeof desc, doing, sizeof doing);
+  Reply *rep = recv_reply(c, id, doing);
   if (!rep) return -1;
   int rc = 0;
   if (rep->body_case == NEUROC__AGENT__REPLY__BODY_ERROR) {
@@ -536,6 +560,12 @@ static int remote_measure(agent_ctx *c, const nc_routine *r, const nc_args *a,
   return rc;
 }
 
+static int remote_measure(agent_ctx *c, const nc_routine *r, const nc_args *a,
+                          const void *const *consts, nc_measurement *m) {
+  uint64_t id;
+  return send_measure(c, r, a, consts, &id) || recv_measure(c, r, a, id, m) ? -1 : 0;
+}
+
 static int agent_measure(nc_cost_source *s, const nc_routine *r, const nc_args *a,
                          const void *const *consts, double *ms, double *spread) {
   agent_ctx *c = s->ctx;
@@ -544,6 +574,10 @@ static int agent_measure(nc_cost_source *s, const nc_routine *r, const nc_args *
   if (nc_cost_cache_get(c->cache, key, &m)) {
     free(key);
     s->cached++;
+  } else if (c->prefetched && nc_cost_cache_get(c->prefetched, key, &m)) {
+    nc_cost_cache_put(c->cache, key, &m); /* measured by a -j round: counts as measured here */
+    s->measured++;
+    c->head.remeasured += m.remeasured;
   } else {
     if (remote_measure(c, r, a, consts, &m)) {
       free(key);
@@ -595,8 +629,14 @@ static void close_agent(agent_ctx *c) {
   }
 }
 
+static void unregister_agent(const nc_cost_source *s);
+
 static void agent_destroy(nc_cost_source *s) {
   agent_ctx *c = s->ctx;
+  unregister_agent(s);
+  for (int i = 0; i < c->n_workers; i++) nc_cost_free(c->workers[i]);
+  free(c->workers);
+  if (c->prefetched) nc_cost_cache_free(c->prefetched);
   close_agent(c);
   nc_cost_cache_free(c->cache);
   nc_bytes_free(&c->in);
@@ -607,7 +647,8 @@ static void agent_destroy(nc_cost_source *s) {
   free(s);
 }
 
-nc_cost_source *nc_cost_agent_new(const nc_target *t) {
+/* Connects one agent (nc_cost_agent_new without the registry). */
+static nc_cost_source *agent_open(const nc_target *t) {
   if (!t || !t->agent_transport) {
     nc_fail("no agent configured");
     return NULL;
@@ -633,6 +674,8 @@ nc_cost_source *nc_cost_agent_new(const nc_target *t) {
   }
   agent_ctx *c = nc_xcalloc(1, sizeof *c);
   c->head.destroy = agent_destroy;
+  c->target = t;
+  c->jobs = 1;
   c->rfd = c->wfd = -1;
   c->spec = t->path;
   c->timeout_s = t->agent_timeout_s > 0 ? t->agent_timeout_s : 120;
@@ -672,4 +715,163 @@ nc_cost_source *nc_cost_agent_new(const nc_target *t) {
   s->fingerprint = c->fingerprint;
   s->library_version = c->library_version;
   return s;
+}
+
+/* ---------------- -j: several agents measuring at once ---------------- */
+
+/* The agent sources open in this process, so that nc_cost_set_jobs and
+ * nc_cost_prefetch can find the agent behind a decorator (the profile
+ * database), which passes its inner source's fingerprint string on. */
+enum { MAX_LIVE_AGENTS = 64 };
+static nc_cost_source *live_agents[MAX_LIVE_AGENTS];
+
+static void register_agent(nc_cost_source *s) {
+  for (int i = 0; i < MAX_LIVE_AGENTS; i++)
+    if (!live_agents[i]) {
+      live_agents[i] = s;
+      return;
+    }
+}
+
+static void unregister_agent(const nc_cost_source *s) {
+  for (int i = 0; i < MAX_LIVE_AGENTS; i++)
+    if (live_agents[i] == s) live_agents[i] = NULL;
+}
+
+nc_cost_source *nc_cost_agent_new(const nc_target *t) {
+  nc_cost_source *s = agent_open(t);
+  if (s) register_agent(s);
+  return s;
+}
+
+/* The agent that measures for s (s itself or the source it decorates), or NULL. */
+static agent_ctx *agent_of(const nc_cost_source *s) {
+  if (!s) return NULL;
+  if (s->measure == agent_measure) return s->ctx;
+  for (int i = 0; i < MAX_LIVE_AGENTS; i++)
+    if (live_agents[i] && s->fingerprint && s->fingerprint == live_agents[i]->fingerprint)
+      return live_agents[i]->ctx;
+  return NULL;
+}
+
+int nc_cost_check_jobs(const nc_target *t, int jobs) {
+  if (jobs <= 1) return 0;
+  const char *spec = t && t->path ? t->path : "the target spec";
+  if (!t || !t->agent_transport || strcmp(t->agent_transport, "local") == 0)
+    return nc_fail("-j %d: %s measures on this machine (local profiler); routines timed at "
+                   "once would slow each other down and skew every time, so -j needs an agent "
+                   "target that allows it (agent: parallel, docs/agent.md)",
+                   jobs, spec);
+  int own_agent = t->agent_command && t->agent_command[0] &&
+                  (strcmp(t->agent_transport, "stdio") == 0 || strcmp(t->agent_transport, "tcp") == 0);
+  if (!own_agent)
+    return nc_fail("-j %d: %s: transport '%s' without 'command' reaches one agent; -j needs "
+                   "a 'command' that starts an agent per connection (docs/agent.md)",
+                   jobs, spec, t->agent_transport);
+  if (jobs > t->agent_parallel)
+    return nc_fail("-j %d: %s allows at most %lld measuring at once (agent: parallel: %lld); "
+                   "set 'parallel' only where measurements do not disturb each other, e.g. "
+                   "instruction counts under qemu -icount (docs/agent.md)",
+                   jobs, spec, t->agent_parallel, t->agent_parallel);
+  return 0;
+}
+
+int nc_cost_set_jobs(nc_cost_source *s, const nc_target *t, int jobs) {
+  if (nc_cost_check_jobs(t, jobs)) return -1;
+  if (jobs <= 1) return 0;
+  agent_ctx *c = agent_of(s);
+  if (!c) return nc_fail("-j %d: the cost source '%s' is not an agent", jobs, s ? s->name : "none");
+  c->jobs = jobs;
+  return 0;
+}
+
+int nc_cost_jobs(const nc_cost_source *s) {
+  const agent_ctx *c = agent_of(s);
+  return c ? c->jobs : 1;
+}
+
+/* Starts the jobs-1 extra agents; each must be the same target and library. */
+static int start_workers(agent_ctx *c) {
+  if (c->n_workers == c->jobs - 1) return 0;
+  c->workers = nc_xcalloc((size_t)c->jobs, sizeof *c->workers);
+  c->prefetched = nc_cost_cache_new();
+  while (c->n_workers < c->jobs - 1) {
+    nc_cost_source *w = agent_open(c->target);
+    if (!w) { /* the agent's own message, with which of the -j agents it was */
+      char why[1024];
+      snprintf(why, sizeof why, "%s", nc_err_msg());
+      nc_err_clear();
+      return nc_fail("-j %d: starting agent %d of %d: %s", c->jobs, c->n_workers + 2, c->jobs, why);
+    }
+    c->workers[c->n_workers++] = w;
+    if (strcmp(w->fingerprint, c->fingerprint) || strcmp(w->library_version, c->library_version))
+      return nc_fail("-j %d: agent %d reports '%s' (library %s), the first '%s' (library %s): "
+                     "they must be the same target", c->jobs, c->n_workers + 1, w->fingerprint,
+                     w->library_version, c->fingerprint, c->library_version);
+  }
+  return 0;
+}
+
+/* Agent k of the -j set: 0 is c itself. */
+static agent_ctx *agent_k(agent_ctx *c, int k) { return k == 0 ? c : c->workers[k - 1]->ctx; }
+
+/* The first busy agent with a reply (or its end) to read: poll on all of
+ * them, at most timeout_s; then the first busy one, whose own deadline
+ * turns silence into an error. */
+static int wait_any(agent_ctx *c, const int *item_of) {
+  struct pollfd pf[256];
+  int who[256], n = 0;
+  for (int k = 0; k < c->jobs && n < 256; k++) {
+    if (item_of[k] < 0) continue;
+    agent_ctx *a = agent_k(c, k);
+    if (a->in.len > 0) return k; /* bytes already here: a frame may be complete */
+    pf[n] = (struct pollfd){a->rfd, POLLIN, 0};
+    who[n++] = k;
+  }
+  if (n == 0) return -1;
+  int pr;
+  do pr = poll(pf, (nfds_t)n, (int)(c->timeout_s * 1000) + 1);
+  while (pr < 0 && errno == EINTR);
+  for (int i = 0; pr > 0 && i < n; i++)
+    if (pf[i].revents) return who[i];
+  return who[0];
+}
+
+int nc_cost_prefetch(nc_cost_source *s, int n, const nc_cost_job *jobs) {
+  agent_ctx *c = agent_of(s);
+  if (!c || c->jobs <= 1 || n <= 0) return 0;
+  if (c->dead) return nc_fail("%s is gone (an earlier error)", c->where);
+  if (start_workers(c)) return -1;
+  /* each agent gets the next pair as soon as it answers the last one, so a
+   * slow routine on one does not hold the others up */
+  int item_of[256];   /* per agent: the job it measures, -1 = idle */
+  uint64_t id_of[256];
+  for (int k = 0; k < c->jobs; k++) item_of[k] = -1;
+  int next = 0, busy = 0;
+  for (;;) {
+    for (int k = 0; k < c->jobs && next < n; k++) {
+      if (item_of[k] >= 0) continue;
+      for (; next < n; next++) { /* skip pairs already known */
+        char *key = nc_cost_key(jobs[next].r, jobs[next].a);
+        nc_measurement m;
+        int known = nc_cost_cache_get(c->cache, key, &m) || nc_cost_cache_get(c->prefetched, key, &m);
+        free(key);
+        if (!known) break;
+      }
+      if (next == n) break;
+      const nc_cost_job *q = &jobs[next];
+      if (send_measure(agent_k(c, k), q->r, q->a, q->consts, &id_of[k])) return -1;
+      item_of[k] = next++;
+      busy++;
+    }
+    if (!busy) return 0;
+    int k = wait_any(c, item_of);
+    if (k < 0) return nc_fail("%s: -j: no agent is measuring", c->where); /* busy > 0: never */
+    const nc_cost_job *q = &jobs[item_of[k]];
+    nc_measurement m;
+    if (recv_measure(agent_k(c, k), q->r, q->a, id_of[k], &m)) return -1;
+    nc_cost_cache_put(c->prefetched, nc_cost_key(q->r, q->a), &m);
+    item_of[k] = -1;
+    busy--;
+  }
 }

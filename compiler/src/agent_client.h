@@ -28,6 +28,27 @@ nc_cost_source *nc_cost_source_for_target(const nc_target *t);
 /* Details (samples, re-measured) of the last measure() of s. */
 const nc_measurement *nc_cost_last(const nc_cost_source *s);
 
+/* ---- -j: several agents measuring at once (docs/agent.md) ----
+ * Only agents started per connection (stdio or tcp with `command`) whose spec
+ * allows it (`agent: parallel: N`, measurements that do not disturb each
+ * other) measure in parallel. nc_cost_set_jobs fails with a message naming
+ * why otherwise (the local profiler always: timings would interfere). s may
+ * be the agent or a decorator of it (the profile database). */
+int nc_cost_set_jobs(nc_cost_source *s, const nc_target *t, int jobs);
+/* The spec checks of nc_cost_set_jobs alone, before any agent is started. */
+int nc_cost_check_jobs(const nc_target *t, int jobs);
+/* Agents measuring at once for s (1 unless nc_cost_set_jobs raised it). */
+int nc_cost_jobs(const nc_cost_source *s);
+typedef struct nc_cost_job {
+  const nc_routine *r;
+  const nc_args *a;
+  const void *const *consts;
+} nc_cost_job;
+/* Measures the n pairs on the agents at once and keeps the results; the
+ * following measure() of each pair then returns it without asking an agent
+ * (and the decorator records it as usual). A no-op at -j 1. */
+int nc_cost_prefetch(nc_cost_source *s, int n, const nc_cost_job *jobs);
+
 /* ---- shared by the cost sources: identical (routine, args) pairs are
  * measured once per source ---- */
 typedef struct nc_cost_cache nc_cost_cache;

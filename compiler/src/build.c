@@ -51,9 +51,35 @@ static void shq(char *dst, size_t cap, const char *s) {
  * (`runtime:` in the spec, e.g. built by a cross build tree) or the host's
  * one this compiler was built with. A cross target's library that does not
  * exist yet gets a message saying how to build it. */
+/* An installed neuroc (cmake --install, docs/cmake.md) links the runtime
+ * installed beside it: PREFIX/bin/neuroc -> PREFIX/lib/libneuroc_rt.a and
+ * PREFIX/include. Found through /proc/self/exe, so a moved prefix works and
+ * the build tree the binary came from may be gone. 0 when found. */
+static int installed_runtime(const char **lib, const char **inc) {
+  static char lib_path[4200], inc_path[4200];
+  char dir[4096], header[4400];
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+  if (n <= 0) return -1;
+  dir[n] = 0;
+  char *slash = strrchr(dir, '/');
+  if (!slash) return -1;
+  *slash = 0; /* PREFIX/bin */
+  snprintf(lib_path, sizeof lib_path, "%s/../lib/libneuroc_rt.a", dir);
+  snprintf(inc_path, sizeof inc_path, "%s/../include", dir);
+  snprintf(header, sizeof header, "%s/neuroc/rt.h", inc_path);
+  if (access(lib_path, R_OK) != 0 || access(header, R_OK) != 0) return -1;
+  *lib = lib_path;
+  *inc = inc_path;
+  return 0;
+}
+
 static int runtime_paths(const nc_target *t, const char **lib, const char **inc) {
   *lib = t && t->runtime_library ? t->runtime_library : NEUROC_RT_LIBRARY;
   *inc = t && t->runtime_include ? t->runtime_include : NEUROC_RT_INCLUDE_DIR;
+  /* the spec names no runtime: an installed neuroc's own before the
+   * build-tree path compiled in (in a build tree there is none beside it) */
+  if (!(t && (t->runtime_library || t->runtime_include)) && installed_runtime(lib, inc) == 0)
+    return 0;
   if (access(*lib, R_OK) != 0) {
     if (t && t->runtime_library)
       return nc_fail("%s: runtime.library '%s' does not exist: build the runtime for target "
@@ -61,7 +87,8 @@ static int runtime_paths(const nc_target *t, const char **lib, const char **inc)
                      "build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake"
                      " && cmake --build build-aarch64 --target neuroc_rt neuroc-agent)",
                      t->path, *lib, t->name ? t->name : "?");
-    return nc_fail("%s: the host runtime library is missing (rebuild neuroc's build tree)", *lib);
+    return nc_fail("%s: the host runtime library is missing (rebuild neuroc's build tree, or "
+                   "install neuroc with cmake --install: it then uses PREFIX/lib)", *lib);
   }
   if (access(*inc, R_OK) != 0)
     return nc_fail("%s: runtime include directory '%s' does not exist", t ? t->path : "target",
@@ -157,6 +184,7 @@ int nc_build_and_run(const nc_graph *g, const nc_options *o, const char *dir,
   const char *rt_lib, *rt_inc;
   memset(res, 0, sizeof *res);
   if (runtime_paths(t, &rt_lib, &rt_inc)) return -1;
+  if (o->verbose) fprintf(stderr, "neuroc: runtime %s, headers %s\n", rt_lib, rt_inc);
   if (write_runner(dir, p)) return -1;
   shq(qdir, sizeof qdir, dir);
   shq(qinc, sizeof qinc, rt_inc);

@@ -18,10 +18,7 @@ static void *abuf(size_t n) {
   size_t sz = (n + ALIGN - 1) / ALIGN * ALIGN;
   if (sz == 0) sz = ALIGN;
   void *p = aligned_alloc(ALIGN, sz);
-  if (!p) {
-    fprintf(stderr, "neuroc: out of memory (%zu bytes)\n", sz);
-    exit(2);
-  }
+  if (!p) nc_oom(sz);
   memset(p, 0, sz);
   return p;
 }

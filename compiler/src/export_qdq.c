@@ -38,10 +38,7 @@ static void *track(arena *a, void *p) {
   if (a->n == a->cap) {
     a->cap = a->cap ? 2 * a->cap : 256;
     void **np = realloc(a->p, a->cap * sizeof *np);
-    if (!np) {
-      fprintf(stderr, "neuroc: out of memory\n");
-      exit(3);
-    }
+    if (!np) nc_oom(a->cap * sizeof *np);
     a->p = np;
   }
   a->p[a->n++] = p;
@@ -302,10 +299,7 @@ static void rename_slot(edit *e, char **slot, char *to) {
   if (e->n_rs == e->cap_rs) {
     e->cap_rs = e->cap_rs ? 2 * e->cap_rs : 64;
     restore *r = realloc(e->rs, e->cap_rs * sizeof *r);
-    if (!r) {
-      fprintf(stderr, "neuroc: out of memory\n");
-      exit(3);
-    }
+    if (!r) nc_oom(e->cap_rs * sizeof *r);
     e->rs = r;
   }
   e->rs[e->n_rs++] = (restore){slot, *slot};

@@ -37,23 +37,25 @@ void nc_err_clear(void) { err_set = 0; err_buf[0] = 0; }
 
 /* ---------------- memory ---------------- */
 
-static void oom(size_t n) {
+/* The one out-of-memory exit (status 70, EX_SOFTWARE-style, documented in
+ * `neuroc --help`): no caller can recover from it. */
+_Noreturn void nc_oom(size_t n) {
   fprintf(stderr, "neuroc: out of memory allocating %zu bytes\n", n);
   exit(70);
 }
 void *nc_xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
-  if (!p) oom(n);
+  if (!p) nc_oom(n);
   return p;
 }
 void *nc_xcalloc(size_t n, size_t sz) {
   void *p = calloc(n ? n : 1, sz ? sz : 1);
-  if (!p) oom(n * sz);
+  if (!p) nc_oom(n * sz);
   return p;
 }
 void *nc_xrealloc(void *p, size_t n) {
   p = realloc(p, n ? n : 1);
-  if (!p) oom(n);
+  if (!p) nc_oom(n);
   return p;
 }
 char *nc_xstrdup(const char *s) {

@@ -127,6 +127,8 @@ const char *nc_err_msg(void);
 void nc_err_clear(void);
 
 /* xmalloc family: abort with a message on out-of-memory (compiler side only). */
+/* Prints what failed and exits with status 70; the x* allocators call it. */
+_Noreturn void nc_oom(size_t n);
 void *nc_xmalloc(size_t n);
 void *nc_xcalloc(size_t n, size_t sz);
 void *nc_xrealloc(void *p, size_t n);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_client.h"
 #include "compile.h"
 #include "constraint.h"
 #include "report.h"
@@ -41,6 +42,7 @@ typedef struct cli {
   const char *force[MAX_LIST];
   int n_force;
   int repeat, verbose, quiet;
+  int jobs;                      /* -j N: agents measuring at once (0: not given) */
   int dtype_mode, dtype_given;   /* --dtype */
   const char *accuracy;          /* --accuracy as given */
   nc_quant_options quant;        /* --calibrate, --percentile, --accuracy */
@@ -48,6 +50,21 @@ typedef struct cli {
   const char *dot;               /* report --dot FILE */
   const char *measured;          /* report --measured FILE */
 } cli;
+
+/* Options every command takes (same words in every --help). */
+#define COMMON_OPTIONS                                                                      \
+  "common options:\n"                                                                       \
+  "  -q, --quiet            only errors and the command's own results (inspect's table,\n"  \
+  "                         routines, run's and bench's figures): no progress, summary or\n" \
+  "                         'wrote' lines\n"                                                 \
+  "  -v, --verbose          also the routine chosen per layer and (run, bench) the runtime\n" \
+  "                         library linked\n"                                                \
+  "  -h, --help             this text\n"
+/* Commands that measure (profile, tune, and compile/run/bench without --plan). */
+#define JOBS_OPTION                                                                         \
+  "  -j, --jobs N           measure up to N (routine, shapes) pairs at once, on agent targets\n" \
+  "                         that start an agent per connection and allow it (agent: parallel\n" \
+  "                         in the spec, docs/agent.md); refused for the local profiler\n"
 
 static const char *usage_main =
     "usage: neuroc <command> [options]\n"
@@ -71,14 +88,18 @@ static const char *usage_main =
     "                                         time bars, arena map, error) and Graphviz dot\n"
     "\n"
     "neuroc <command> --help shows the options of a command; neuroc --version the version.\n"
+    "every command takes -q/--quiet, -v/--verbose and -h/--help; the measuring ones (profile,\n"
+    "tune, compile, run, bench) also -j N (parallel agents where the target allows).\n"
     "exit codes: 0 ok, 1 usage, 2 bad input file (model, spec, tensor, plan, profile DB),\n"
     "            3 unsupported model, 4 build/run failed, 5 cannot write output,\n"
-    "            6 profiling failed (agent unreachable or died, profile DB unusable)\n";
+    "            6 profiling failed (agent unreachable or died, profile DB unusable),\n"
+    "            70 out of memory\n";
 
 static const char *usage_inspect =
     "usage: neuroc inspect MODEL.onnx [--bind NAME=FILE.npy]...\n"
     "Prints the layers with output shapes, parameter count, FLOPs, and any unsupported ops.\n"
     "  --bind NAME=FILE   fix graph input NAME to the tensor in FILE (.npy or TensorProto .pb)\n"
+    COMMON_OPTIONS
     "example: neuroc inspect examples/tiny_cnn/model.onnx\n";
 
 static const char *usage_compile =
@@ -114,7 +135,7 @@ static const char *usage_compile =
     "                         (0.01, rel:0.01) or a top-1 agreement (top1:0.99)\n"
     "  --export-qdq FILE.onnx also write the model with neuroc's quantization as an ONNX QDQ\n"
     "                         model (u8 activations, s8 per-channel weights) for ONNX Runtime\n"
-    "  -q, --quiet            print nothing on success; -v, --verbose print per-layer choices\n"
+    JOBS_OPTION COMMON_OPTIONS
     "example: neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n"
     "         neuroc compile examples/tiny_cnn/model.onnx -t targets/host.yaml \\\n"
     "           --plan out/tiny/plan.yaml -o out/tiny-again\n";
@@ -132,7 +153,7 @@ static const char *usage_profile =
     "                         only candidates matching / not matching the glob, as in\n"
     "                         `compile` (repeatable; a range applies to every model)\n"
     "  --bind NAME=FILE       fix graph input NAME to a constant (every model)\n"
-    "  -q, --quiet            no progress bar and no summary\n"
+    JOBS_OPTION COMMON_OPTIONS
     "example: neuroc profile tests/models/onnx/resnet18.onnx tests/models/onnx/resnet50.onnx \\\n"
     "           -t targets/host.yaml --db out/profile-db.yaml\n";
 
@@ -143,7 +164,8 @@ static const char *usage_tune =
     "the model hash, target spec hash, routine library version and target fingerprint.\n"
     "`neuroc compile --plan DIR/plan.yaml` then emits the C without measuring.\n"
     "  options as for `compile` (-t, -o, --db, --routine, --bind, --name, --dtype,\n"
-    "  --calibrate, --percentile, --accuracy, --export-qdq, -q, -v)\n"
+    "  --calibrate, --percentile, --accuracy, --export-qdq)\n"
+    JOBS_OPTION COMMON_OPTIONS
     "example: neuroc tune examples/tiny_cnn/model.onnx -t targets/host.yaml -o out/tiny\n";
 
 static const char *usage_bench =
@@ -154,7 +176,8 @@ static const char *usage_bench =
     "  --plan PLAN.yaml       use this plan instead of tuning\n"
     "  --repeat N             timed runs (default 10)\n"
     "  -o, --output DIR       keep the build in DIR (default: a temporary directory, removed)\n"
-    "  plus --db, --routine, --bind, --name, -q of `compile`\n"
+    "  plus --db, --routine, --bind, --name of `compile`\n"
+    JOBS_OPTION COMMON_OPTIONS
     "example: neuroc bench tests/models/onnx/resnet50.onnx -t targets/host.yaml --repeat 20\n";
 
 static const char *usage_report =
@@ -167,6 +190,7 @@ static const char *usage_report =
     "  --dot FILE             Graphviz dot of the same graph (dot -Tsvg FILE > graph.svg)\n"
     "  --measured FILE        also draw per-step times measured in the running model, as\n"
     "                         neuroc.Model.profile writes them (docs/python.md)\n"
+    COMMON_OPTIONS
     "example: neuroc report out/tiny -o out/tiny/report.html --dot out/tiny/plan.dot\n";
 
 static const char *usage_run =
@@ -178,8 +202,17 @@ static const char *usage_run =
     "                         one per model input\n"
     "  --repeat N             time N runs after the first and print their median (default 1)\n"
     "  plus every option of `compile` (--plan included)\n"
+    JOBS_OPTION COMMON_OPTIONS
     "example: neuroc run examples/tiny_cnn/model.onnx -t targets/host.yaml \\\n"
     "           --input image=examples/tiny_cnn/input.npy -o out/tiny\n";
+
+static const char *usage_routines =
+    "usage: neuroc routines [--markdown]\n"
+    "Lists the routine table: layer, descriptor and flags per routine; --markdown prints\n"
+    "docs/routines.md (descriptor, C symbol, dtypes, layouts).\n"
+    "  --markdown             the table as markdown\n"
+    COMMON_OPTIONS
+    "example: neuroc routines | grep conv\n";
 
 static int usage_error(const char *msg, const char *usage) {
   fprintf(stderr, "neuroc: %s\n\n%s", msg, usage);
@@ -291,6 +324,19 @@ static int parse_args(int argc, char **argv, cli *c) {
         fprintf(stderr, "neuroc: --percentile needs a number in (0, 100], got '%s'\n", val);
         return -1;
       }
+    } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0 || strncmp(a, "-j", 2) == 0) {
+      const char *n = a + 2; /* -jN */
+      if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
+        NEED_VALUE();
+        n = val;
+      }
+      char *end;
+      long j = strtol(n, &end, 10);
+      if (end == n || *end || j < 1 || j > 256) {
+        fprintf(stderr, "neuroc: -j needs a count from 1 to 256, got '%s'\n", n);
+        return -1;
+      }
+      c->jobs = (int)j;
     } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
       c->verbose = 1;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -322,6 +368,14 @@ static int parse_args(int argc, char **argv, cli *c) {
   if (c->export_qdq && !c->plan && c->dtype_mode == NC_DTYPE_F32) {
     fprintf(stderr, "neuroc: --export-qdq %s needs --dtype int8 or auto (or a quantized --plan)\n",
             c->export_qdq);
+    return -1;
+  }
+  if (c->jobs && (!strcmp(c->cmd, "inspect") || !strcmp(c->cmd, "report"))) {
+    fprintf(stderr, "neuroc: -j is an option of profile, tune, compile, run and bench\n");
+    return -1;
+  }
+  if (c->quiet && c->verbose) {
+    fprintf(stderr, "neuroc: --quiet and --verbose cannot be combined\n");
     return -1;
   }
   if ((c->dot || c->measured) && strcmp(c->cmd, "report")) {
@@ -531,6 +585,25 @@ static int export_qdq(const cli *c, nc_graph *g, const nc_options *o) {
 }
 
 /* import -> bind -> passes -> select (or read the plan) -> emit. Returns an exit code. */
+/* -j N > 1: the cost source is opened here (not per compile) so that its
+ * agents can be raised to N; a spec that does not allow it is refused before
+ * any agent starts. Returns an exit code; tu->cost is the caller's to free. */
+static int open_parallel_cost(const cli *c, const nc_target *t, nc_tune_options *tu) {
+  if (c->jobs <= 1 || c->plan) return EXIT_OK;
+  if (nc_cost_check_jobs(t, c->jobs)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    return EXIT_USAGE;
+  }
+  tu->cost = nc_cost_open(t, tu->db_path);
+  if (!tu->cost || nc_cost_set_jobs(tu->cost, t, c->jobs)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_cost_free(tu->cost);
+    tu->cost = NULL;
+    return EXIT_PROFILE;
+  }
+  return EXIT_OK;
+}
+
 static int compile_model(const cli *c, const nc_options *o, const nc_tune_options *tu,
                          nc_graph **gout, nc_compile_report *rep) {
   *gout = NULL;
@@ -621,8 +694,11 @@ static int cmd_build(const cli *c) {
                         NC_STOP_NONE, &c->quant};
   nc_graph *g = NULL;
   nc_compile_report rep;
+  memset(&rep, 0, sizeof rep);
   double t0 = nc_now_seconds();
-  int rc = compile_model(c, &o, &tu, &g, &rep);
+  int rc = open_parallel_cost(c, t, &tu);
+  if (rc == EXIT_OK) rc = compile_model(c, &o, &tu, &g, &rep);
+  nc_cost_free(tu.cost);
   for (int i = 0; i < o.n_force && plan_constraints; i++) free(plan_constraints[i]);
   free(plan_constraints);
   o.force = c->force;
@@ -687,9 +763,15 @@ static int cmd_profile(const cli *c) {
   if (!t) return EXIT_INPUT;
   char dbbuf[4096];
   const char *db = db_path(c, dbbuf, sizeof dbbuf);
-  nc_cost_source *cost = nc_cost_open(t, db);
-  if (!cost) {
+  if (nc_cost_check_jobs(t, c->jobs)) {
     fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_target_free(t);
+    return EXIT_USAGE;
+  }
+  nc_cost_source *cost = nc_cost_open(t, db);
+  if (!cost || nc_cost_set_jobs(cost, t, c->jobs)) {
+    fprintf(stderr, "neuroc: %s\n", nc_err_msg());
+    nc_cost_free(cost);
     nc_target_free(t);
     return EXIT_PROFILE;
   }
@@ -739,7 +821,9 @@ static int cmd_tune(const cli *c) {
   nc_tune_options tu = {db_path(c, dbbuf, sizeof dbbuf), NULL, NULL, NC_STOP_PLAN, &c->quant};
   nc_graph *g = NULL;
   nc_compile_report rep;
-  int rc = compile_model(c, &o, &tu, &g, &rep);
+  int rc = open_parallel_cost(c, t, &tu);
+  if (rc == EXIT_OK) rc = compile_model(c, &o, &tu, &g, &rep);
+  nc_cost_free(tu.cost);
   if (rc == EXIT_OK && !c->quiet)
     printf("wrote %s/plan.yaml (predicted %.4f ms)\n", c->out_dir, rep.predicted_ms);
   nc_graph_free(g);
@@ -806,7 +890,9 @@ static int cmd_bench(const cli *c) {
                         NC_STOP_NONE, &c->quant};
   nc_graph *g = NULL;
   nc_compile_report rep;
-  int rc = compile_model(&cc, &o, &tu, &g, &rep);
+  int rc = open_parallel_cost(c, t, &tu);
+  if (rc == EXIT_OK) rc = compile_model(&cc, &o, &tu, &g, &rep);
+  nc_cost_free(tu.cost);
   if (rc == EXIT_OK) {
     nc_const *ins = nc_xcalloc((size_t)g->n_inputs + 1, sizeof *ins);
     nc_const *outs = nc_xcalloc((size_t)g->n_outputs + 1, sizeof *outs);
@@ -906,6 +992,25 @@ static int cmd_routines(int markdown) {
   return EXIT_OK;
 }
 
+/* `routines` takes no model: its few options are parsed here. */
+static int routines_main(int argc, char **argv) {
+  int markdown = 0;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage_routines, stdout);
+      return EXIT_OK;
+    }
+    if (!strcmp(a, "--markdown")) markdown = 1;
+    else if (strcmp(a, "-q") && strcmp(a, "--quiet") && strcmp(a, "-v") && strcmp(a, "--verbose")) {
+      fprintf(stderr, "neuroc: %s '%s'\n\n%s", a[0] == '-' ? "unknown option" : "unexpected argument",
+              a, usage_routines);
+      return EXIT_USAGE;
+    }
+  }
+  return cmd_routines(markdown);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
     fputs(usage_main, argc < 2 ? stderr : stdout);
@@ -915,7 +1020,7 @@ int main(int argc, char **argv) {
     printf("neuroc %s\n", NEUROC_VERSION);
     return EXIT_OK;
   }
-  if (!strcmp(argv[1], "routines")) return cmd_routines(argc > 2 && !strcmp(argv[2], "--markdown"));
+  if (!strcmp(argv[1], "routines")) return routines_main(argc, argv);
   static const char *const commands[] = {"inspect", "profile", "tune", "compile", "run", "bench",
                                          "report"};
   int known = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_client.h" /* -j: nc_cost_prefetch */
 #include "compile.h"
 #include "constraint.h"
 #include "dprs.h"
@@ -297,6 +298,18 @@ static void progress(int done, int total, double t0) {
   fflush(stderr);
 }
 
+/* -j: the next `window` missing pairs from item `from` on, measured at once
+ * by the agents; measure() below then takes their results in order (and
+ * the profile database records them, so an interruption loses one window). */
+static int prefetch_round(const mlist *m, int from, int window, nc_cost_source *cost) {
+  nc_cost_job q[256];
+  int k = 0;
+  for (int i = from; i < m->n && k < window && k < 256; i++)
+    if (!m->items[i].known)
+      q[k++] = (nc_cost_job){m->items[i].r, m->items[i].a, m->items[i].consts};
+  return nc_cost_prefetch(cost, k, q);
+}
+
 /* Ask the stored results first, then measure only what is missing. */
 static int measure_list(mlist *m, const nc_options *o, nc_cost_source *cost, nc_selection *sel) {
   int missing = 0;
@@ -309,11 +322,16 @@ static int measure_list(mlist *m, const nc_options *o, nc_cost_source *cost, nc_
   sel->n_from_db = m->n - missing;
   int bar = !o->quiet && missing > 0 && isatty(STDERR_FILENO);
   double t0 = nc_now_seconds();
-  int done = 0;
+  int done = 0, jobs = nc_cost_jobs(cost);
+  int window = jobs * 4 < 256 ? jobs * 4 : 256; /* pairs per -j round */
   for (int i = 0; i < m->n; i++) {
     mitem *it = &m->items[i];
     if (it->known) continue;
     if (bar) progress(done, missing, t0);
+    if (jobs > 1 && done % window == 0 && prefetch_round(m, i, window, cost)) {
+      if (bar) fputc('\n', stderr);
+      return -1; /* the agent's message names it and the routine */
+    }
     char desc[160];
     if (cost->measure(cost, it->r, it->a, it->consts, &it->ms, &it->spread)) {
       if (bar) fputc('\n', stderr);

@@ -26,8 +26,28 @@ static const char *const top_keys[] = {"name",    "device", "arch", "cc",       
                                        "flash"};
 static const char *const profile_keys[] = {"min_ms", "warmup"};
 static const char *const agent_keys[] = {"transport", "command", "address", "timeout_s",
-                                         "device",    "baud"};
+                                         "device",    "baud",    "parallel"};
 static const char *const runtime_keys[] = {"library", "include"};
+
+#define N_KEYS(a) (int)(sizeof a / sizeof a[0])
+
+const char *const *nc_target_keys(const char *section, int *n) {
+  static const struct {
+    const char *section;
+    const char *const *keys;
+    int n;
+  } sections[] = {{"", top_keys, N_KEYS(top_keys)},
+                  {"profile", profile_keys, N_KEYS(profile_keys)},
+                  {"agent", agent_keys, N_KEYS(agent_keys)},
+                  {"runtime", runtime_keys, N_KEYS(runtime_keys)}};
+  for (int i = 0; i < N_KEYS(sections); i++)
+    if (section && strcmp(section, sections[i].section) == 0) {
+      *n = sections[i].n;
+      return sections[i].keys;
+    }
+  *n = 0;
+  return NULL;
+}
 
 static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
 
@@ -196,6 +216,9 @@ static int agent_key(spec *s, const char *key, const yaml_node_t *v) {
     return 0;
   }
   if (strcmp(key, "baud") == 0) return want_int(s, key, v, 50, 4000000, &t->agent_baud);
+  /* most agents measuring at once (neuroc -j): only where measurements do
+   * not disturb each other, docs/agent.md */
+  if (strcmp(key, "parallel") == 0) return want_int(s, key, v, 1, 256, &t->agent_parallel);
   if (strcmp(key, "device") == 0) return want_string(s, key, v, &t->agent_device);
   return want_string(s, key, v, strcmp(key, "command") == 0 ? &t->agent_command
                                                              : &t->agent_address);
@@ -332,6 +355,7 @@ static nc_target *target_defaults(const char *path) {
   t->agent_transport = nc_xstrdup("local");
   t->agent_timeout_s = 120;
   t->agent_baud = 115200;
+  t->agent_parallel = 1;
   return t;
 }
 

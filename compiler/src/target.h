@@ -26,6 +26,7 @@ typedef struct nc_target {
   char *agent_device;    /* serial: the serial device of the board, e.g. /dev/ttyACM0 */
   long long agent_baud;  /* serial: line speed (default 115200) */
   double agent_timeout_s; /* longest wait for one reply (default 120) */
+  long long agent_parallel; /* most agents measuring at once under -j (default 1) */
   /* Memory budgets (`ram:`, `flash:`; bytes, 0 = no limit): DPRS keeps the
    * static arena and the weights within them (docs/dprs.md). */
   long long ram_bytes, flash_bytes;
@@ -43,4 +44,10 @@ typedef struct nc_target {
  * fail with "FILE:LINE: message". Returns NULL on error (nc_err_msg()). */
 nc_target *nc_target_load(const char *path);
 void nc_target_free(nc_target *t);
+
+/* The keys the parser accepts in one section of a spec: "" (the top level),
+ * "profile", "agent" or "runtime". The very tables nc_target_load checks
+ * against, so docs and tests can list them without restating them. Sets *n;
+ * NULL (and *n = 0) for an unknown section. */
+const char *const *nc_target_keys(const char *section, int *n);
 #endif

@@ -6,6 +6,7 @@
  *    all batches of A stacked as one tall matrix against packed B. */
 #include <string.h>
 
+#include "gemm_glue.h"
 #include "nn_internal.h"
 
 /* ---------------- Gemm ---------------- */
@@ -76,15 +77,8 @@ void nc_gemm_packed_f32_nchw_c99(const nc_args *a, const void *const *in, void *
   const float *A = in[0], *Bp = in[1], *C = nc_nn_has_in(a, 2) ? in[2] : NULL;
   float *Y = out[0], *ap = scratch;
   const float alpha = (float)nc_nn_fa(a, NC_GEMM_FA_ALPHA, 1.0);
-  const float beta = (float)nc_nn_fa(a, NC_GEMM_FA_BETA, 1.0);
-  nc_sgemm_epilogue e = {NULL, NULL, nc_nn_ia(a, NC_GEMM_IA_ACT, NC_ACT_NONE),
-                         (float)nc_nn_fa(a, NC_GEMM_FA_ACT_ALPHA, 0.0),
-                         (float)nc_nn_fa(a, NC_GEMM_FA_ACT_BETA, 0.0), 0};
-  if (C && beta != 0.0f) {
-    for (int64_t i = 0; i < d.m; i++)
-      for (int64_t j = 0; j < d.n; j++) Y[i * d.n + j] = beta * C[i * d.c_rs + j * d.c_cs];
-    e.accumulate = 1;
-  }
+  /* beta*C pre-loaded into Y in every case, as this routine always did */
+  nc_sgemm_epilogue e = nc_gemm_epilogue_of(a, &d, C, Y, 0);
   nc_sgemm_pack_a(d.m, d.k, A, d.a_rs, d.a_cs, alpha, ap);
   nc_sgemm_packed(d.m, d.n, d.k, ap, Bp, Y, d.n, &e);
 }

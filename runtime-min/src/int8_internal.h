@@ -124,6 +124,10 @@ extern const nc_i8_isa nc_i8_isa_avx512vnni, nc_i8_isa_avxvnni, nc_i8_isa_avx2;
 /* Armv7E-M DSP extension (Cortex-M4/M7): SMLAD kernel, int8_dsp.c */
 extern const nc_i8_isa nc_i8_isa_dsp;
 #endif
+#if defined(__aarch64__)
+/* Armv8.2 dot product (SDOT): neon_int8.c */
+extern const nc_i8_isa nc_i8_isa_neondot;
+#endif
 
 /* Where the GEMM's A rows come from: a strided matrix (row r, element p at
  * x[r * rs + p * cs], read in place when cs == 1 and k is a multiple of 4,
@@ -179,6 +183,9 @@ NC_I8_DECLARE_GEMM_ISA(avx2)
 #endif
 #if defined(__ARM_FEATURE_DSP)
 NC_I8_DECLARE_GEMM_ISA(dsp)
+#endif
+#if defined(__aarch64__)
+NC_I8_DECLARE_GEMM_ISA(neondot)
 #endif
 
 /* Depthwise conv NHWC (int8_dw.c). */

@@ -266,3 +266,6 @@ NC_I8_DEFINE_GEMM_ISA(avx2)
 #if defined(__ARM_FEATURE_DSP)
 NC_I8_DEFINE_GEMM_ISA(dsp)
 #endif
+#if defined(__aarch64__)
+NC_I8_DEFINE_GEMM_ISA(neondot)
+#endif

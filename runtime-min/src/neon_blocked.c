@@ -14,21 +14,9 @@
 #include "x86_blocked.h"
 
 #if defined(__aarch64__)
-#include <arm_neon.h>
+#include "neon_act.h"
 
 #define PIX 4 /* output pixels per register tile */
-
-static float32x4_t act_vec(float32x4_t v, int64_t act, float alpha, float beta) {
-  switch (act) {
-  case NC_ACT_RELU: return vmaxq_f32(v, vdupq_n_f32(0.0f));
-  case NC_ACT_CLIP: return vminq_f32(vmaxq_f32(v, vdupq_n_f32(alpha)), vdupq_n_f32(beta));
-  case NC_ACT_LEAKYRELU: {
-    uint32x4_t neg = vcltq_f32(v, vdupq_n_f32(0.0f));
-    return vbslq_f32(neg, vmulq_f32(v, vdupq_n_f32(alpha)), v);
-  }
-  default: return v;
-  }
-}
 
 /* Writes one 8-channel output block y[0..8) = act(lo|hi + sum), zero in
  * the lanes at or past `valid` (the tail block's padding). */
@@ -38,11 +26,10 @@ static void store_block(float *y, float32x4_t lo, float32x4_t hi, const float *s
     lo = vaddq_f32(lo, vld1q_f32(sum));
     hi = vaddq_f32(hi, vld1q_f32(sum + 4));
   }
-  const int vec_act = g->act == NC_ACT_NONE || g->act == NC_ACT_RELU ||
-                      g->act == NC_ACT_CLIP || g->act == NC_ACT_LEAKYRELU;
+  const int vec_act = nc_neon_act_in_vector(g->act);
   if (vec_act) {
-    lo = act_vec(lo, g->act, g->act_alpha, g->act_beta);
-    hi = act_vec(hi, g->act, g->act_alpha, g->act_beta);
+    lo = nc_neon_act_vec(lo, g->act, g->act_alpha, g->act_beta);
+    hi = nc_neon_act_vec(hi, g->act, g->act_alpha, g->act_beta);
   }
   vst1q_f32(y, lo);
   vst1q_f32(y + 4, hi);

@@ -41,7 +41,7 @@ void nc_neon_dwconv_pack(const nc_args *a, int idx, const void *src, void *dst) 
 }
 
 #if defined(__aarch64__)
-#include <arm_neon.h>
+#include "neon_act.h"
 
 /* One output pixel: the valid taps as (input offset, packed weight row). */
 typedef struct dw_taps {
@@ -49,18 +49,6 @@ typedef struct dw_taps {
   const float *x[NC_NEON_DW_TAPS];
   const float *w[NC_NEON_DW_TAPS];
 } dw_taps;
-
-static float32x4_t act_vec(float32x4_t v, int64_t act, float alpha, float beta) {
-  switch (act) {
-  case NC_ACT_RELU: return vmaxq_f32(v, vdupq_n_f32(0.0f));
-  case NC_ACT_CLIP: return vminq_f32(vmaxq_f32(v, vdupq_n_f32(alpha)), vdupq_n_f32(beta));
-  case NC_ACT_LEAKYRELU: {
-    uint32x4_t neg = vcltq_f32(v, vdupq_n_f32(0.0f));
-    return vbslq_f32(neg, vmulq_f32(v, vdupq_n_f32(alpha)), v);
-  }
-  default: return v;
-  }
-}
 
 /* y[c] = act(bias[c] + sum[c] + sum over taps x[t][c] * w[t][c]) for c in [c0, c1). */
 static void pixel_scalar(const dw_taps *t, int64_t c0, int64_t c1, const float *bias,
@@ -75,8 +63,7 @@ static void pixel_scalar(const dw_taps *t, int64_t c0, int64_t c1, const float *
 
 static void pixel(const dw_taps *t, int64_t C, const float *bias, const float *sum,
                   const nc_conv_geom *g, float *y) {
-  const int vec_act = g->act == NC_ACT_NONE || g->act == NC_ACT_RELU ||
-                      g->act == NC_ACT_CLIP || g->act == NC_ACT_LEAKYRELU;
+  const int vec_act = nc_neon_act_in_vector(g->act);
   int64_t c = 0;
   for (; c + 4 <= C; c += 4) {
     float32x4_t acc = bias ? vld1q_f32(bias + c) : vdupq_n_f32(0.0f);
@@ -84,7 +71,7 @@ static void pixel(const dw_taps *t, int64_t C, const float *bias, const float *s
       acc = vfmaq_f32(acc, vld1q_f32(t->x[i] + c), vld1q_f32(t->w[i] + c));
     if (sum) acc = vaddq_f32(acc, vld1q_f32(sum + c));
     if (vec_act) {
-      vst1q_f32(y + c, act_vec(acc, g->act, g->act_alpha, g->act_beta));
+      vst1q_f32(y + c, nc_neon_act_vec(acc, g->act, g->act_alpha, g->act_beta));
     } else {
       vst1q_f32(y + c, acc);
       for (int64_t j = c; j < c + 4; j++) y[j] = nc_apply_act(y[j], g->act, g->act_alpha, g->act_beta);
@@ -98,10 +85,7 @@ void nc_conv_depthwise_f32_nhwc_neon(const nc_args *a, const void *const *in,
   (void)scratch;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  const float *x = in[0], *wp = in[1];
-  const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
-  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
-  float *y = out[0];
+  const nc_conv_io io = nc_conv_io_of(a, in, out);
   const int64_t C = g.c, H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
   const int64_t kh = g.k[1], kw = g.k[2], cp = padded_c(C);
   dw_taps t;
@@ -115,13 +99,13 @@ void nc_conv_depthwise_f32_nhwc_neon(const nc_args *a, const void *const *in,
           for (int64_t kx = 0; kx < kw; kx++) {
             const int64_t ix = ox * g.stride[2] - g.pad[2] + kx * g.dil[2];
             if (ix < 0 || ix >= W) continue;
-            t.x[t.n] = x + ((n * H + iy) * W + ix) * C;
-            t.w[t.n] = wp + (ky * kw + kx) * cp;
+            t.x[t.n] = io.x + ((n * H + iy) * W + ix) * C;
+            t.w[t.n] = io.w + (ky * kw + kx) * cp;
             t.n++;
           }
         }
         const int64_t off = ((n * OH + oy) * OW + ox) * C;
-        pixel(&t, C, bias, sum ? sum + off : NULL, &g, y + off);
+        pixel(&t, C, io.bias, io.sum ? io.sum + off : NULL, &g, io.y + off);
       }
 }
 

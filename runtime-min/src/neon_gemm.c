@@ -10,8 +10,6 @@
  *                                                 on the last K block) */
 #include "neon_gemm.h"
 
-#include <string.h>
-
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 size_t nc_neon_packed_floats(int w, int64_t rows, int64_t k) {
@@ -26,25 +24,7 @@ size_t nc_neon_scratch_floats(int64_t k) {
 
 void nc_neon_pack_strided(const void *ctx, int64_t i0, int64_t k0, int64_t kc, int w,
                           float *dst) {
-  const nc_neon_strided *s = ctx;
-  int64_t valid = min64(w, s->rows - i0);
-  if (valid < 0) valid = 0;
-  const float *src = s->base + i0 * s->rs + k0 * s->cs;
-  if (s->rs == 1 && s->scale == 1.0f) { /* a panel step is contiguous in the source */
-    for (int64_t p = 0; p < kc; p++) {
-      memcpy(dst + p * w, src + p * s->cs, (size_t)valid * sizeof(float));
-      memset(dst + p * w + valid, 0, (size_t)(w - valid) * sizeof(float));
-    }
-    return;
-  }
-  for (int64_t l = 0; l < w; l++) { /* walk each source row along K */
-    const float *row = src + l * s->rs;
-    if (l >= valid) {
-      for (int64_t p = 0; p < kc; p++) dst[p * w + l] = 0.0f;
-    } else {
-      for (int64_t p = 0; p < kc; p++) dst[p * w + l] = s->scale * row[p * s->cs];
-    }
-  }
+  nc_gemm_strided_panel(ctx, i0, w, k0, kc, w, dst);
 }
 
 void nc_neon_pack_panels(int w, int64_t rows, int64_t k, const float *src, int64_t rs,
@@ -54,7 +34,7 @@ void nc_neon_pack_panels(int w, int64_t rows, int64_t k, const float *src, int64
 }
 
 #if defined(__aarch64__)
-#include <arm_neon.h>
+#include "neon_act.h"
 
 /* acc (8 x 12 row-major) = sum over kc steps of a-column (8) x b-row (12). */
 static void kernel_8x12(int64_t kc, const float *a, const float *b, float *acc) {
@@ -84,25 +64,6 @@ static void kernel_8x12(int64_t kc, const float *a, const float *b, float *acc) 
 #undef NC_ACC_STORE
 }
 
-/* The activations that are one or two NEON ops; the others (sigmoid, SiLU,
- * HardSwish) go through nc_apply_act so they match the reference exactly. */
-static int act_in_vector(int64_t act) {
-  return act == NC_ACT_NONE || act == NC_ACT_RELU || act == NC_ACT_CLIP ||
-         act == NC_ACT_LEAKYRELU;
-}
-
-static float32x4_t act_vec(float32x4_t v, int64_t act, float alpha, float beta) {
-  switch (act) {
-  case NC_ACT_RELU: return vmaxq_f32(v, vdupq_n_f32(0.0f));
-  case NC_ACT_CLIP: return vminq_f32(vmaxq_f32(v, vdupq_n_f32(alpha)), vdupq_n_f32(beta));
-  case NC_ACT_LEAKYRELU: {
-    uint32x4_t neg = vcltq_f32(v, vdupq_n_f32(0.0f));
-    return vbslq_f32(neg, vmulq_f32(v, vdupq_n_f32(alpha)), v);
-  }
-  default: return v;
-  }
-}
-
 /* Where one tile goes: C at c (row stride ldc), the epilogue terms already
  * offset to the tile (NULL e: not the last K block). */
 typedef struct tile_out {
@@ -115,7 +76,7 @@ typedef struct tile_out {
 
 static void store_full(const float *acc, const tile_out *t) {
   const nc_sgemm_epilogue *e = t->e;
-  const int vec_act = !e || act_in_vector(e->act);
+  const int vec_act = !e || nc_neon_act_in_vector(e->act);
   for (int i = 0; i < NC_NEON_MR; i++) {
     float *cr = t->c + i * t->ldc;
     for (int v = 0; v < 3; v++) {
@@ -125,7 +86,7 @@ static void store_full(const float *acc, const tile_out *t) {
         if (t->brow) x = vaddq_f32(x, vdupq_n_f32(t->brow[i]));
         if (t->bcol) x = vaddq_f32(x, vld1q_f32(t->bcol + v * 4));
         if (t->sum) x = vaddq_f32(x, vld1q_f32(t->sum + i * t->ldc + v * 4));
-        if (vec_act) x = act_vec(x, e->act, e->act_alpha, e->act_beta);
+        if (vec_act) x = nc_neon_act_vec(x, e->act, e->act_alpha, e->act_beta);
       }
       vst1q_f32(cr + v * 4, x);
     }
@@ -151,19 +112,6 @@ static void store_partial(const float *acc, const tile_out *t) {
     }
 }
 
-/* K == 0: no products, only the epilogue on zeros (or on C). */
-static void epilogue_only(int64_t m, int64_t n, float *c, int64_t ldc, const float *sum,
-                          const nc_sgemm_epilogue *e) {
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      float v = e->accumulate ? c[i * ldc + j] : 0.0f;
-      if (e->bias_row) v += e->bias_row[i];
-      if (e->bias_col) v += e->bias_col[j];
-      if (sum) v += sum[i * ldc + j];
-      c[i * ldc + j] = nc_apply_act(v, e->act, e->act_alpha, e->act_beta);
-    }
-}
-
 /* One tile (rows i0.., columns j0..) of one K block [k0, k0+kc). */
 static void tile(int64_t i0, int64_t j0, int64_t m, int64_t n, int64_t kc, const float *ap,
                  const float *bp, float *c, int64_t ldc, int load_c, const float *sum,
@@ -186,7 +134,7 @@ void nc_neon_sgemm(int64_t m, int64_t n, int64_t k, const nc_neon_operand *a,
                    const nc_sgemm_epilogue *e, float *scratch) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    epilogue_only(m, n, c, ldc, sum, e);
+    nc_sgemm_epilogue_only(m, n, c, ldc, sum, e);
     return;
   }
   const int a_fly = a->packed == NULL;

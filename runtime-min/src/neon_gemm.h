@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gemm_glue.h"
 #include "nn_internal.h"
 
 #define NC_NEON_MR 8
@@ -36,11 +37,7 @@ typedef struct nc_neon_operand {
 } nc_neon_operand;
 
 /* A strided matrix: element (row r, step p) at base[r*rs + p*cs] * scale. */
-typedef struct nc_neon_strided {
-  const float *base;
-  int64_t rows, rs, cs;
-  float scale;
-} nc_neon_strided;
+typedef nc_gemm_strided nc_neon_strided; /* gemm_glue.h, shared with x86 */
 void nc_neon_pack_strided(const void *ctx, int64_t i0, int64_t k0, int64_t kc, int w,
                           float *dst);
 
@@ -60,9 +57,8 @@ void nc_neon_sgemm(int64_t m, int64_t n, int64_t k, const nc_neon_operand *a,
                    const nc_sgemm_epilogue *e, float *scratch);
 #endif
 
-/* Layer entry points (neon_gemm_layers.c); fn symbols exist on aarch64 only. */
-int nc_neon_conv2d_applies(const nc_args *a);
-int nc_neon_matmul_applies(const nc_args *a);
+/* Layer entry points (neon_gemm_layers.c); fn symbols exist on aarch64 only.
+ * Applicability: nc_conv2d_gemm_applies, nc_matmul_packed_applies (gemm_glue.h). */
 size_t nc_neon_conv_nchw_scratch(const nc_args *a);
 size_t nc_neon_conv_nchw_packed_bytes(const nc_args *a, int idx);
 void nc_neon_conv_nchw_pack(const nc_args *a, int idx, const void *src, void *dst);
@@ -100,13 +96,8 @@ void nc_matmul_packed_f32_nchw_neon_8x12(const nc_args *a, const void *const *in
                                          void *const *out, void *scratch);
 void nc_conv_depthwise_f32_nhwc_neon(const nc_args *a, const void *const *in,
                                      void *const *out, void *scratch);
-/* int8 with SDOT (neon_int8.c); applicability and packing from int8_internal.h */
-void nc_conv_gemm_u8_nhwc_neondot(const nc_args *a, const void *const *in, void *const *out,
-                                  void *scratch);
-void nc_gemm_u8_neondot(const nc_args *a, const void *const *in, void *const *out,
-                        void *scratch);
-void nc_matmul_u8_neondot(const nc_args *a, const void *const *in, void *const *out,
-                          void *scratch);
+/* int8 with SDOT: kernel in neon_int8.c, layers NC_I8_DEFINE_GEMM_ISA(neondot)
+ * of int8_layers.c, all declared in int8_internal.h */
 /* NCHW8c (neon_blocked.c); applicability and packing from x86_blocked.h */
 void nc_conv_direct_f32_nchw8c_neon(const nc_args *a, const void *const *in, void *const *out,
                                     void *scratch);

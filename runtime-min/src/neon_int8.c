@@ -2,7 +2,8 @@
  *  cpu:u8:nhwc/conv-gemm[-dequant]/neondot/4x16, cpu:u8:nchw/gemm[-dequant]/neondot/4x16,
  *  cpu:u8:nchw/matmul[-dequant]/neondot/4x16.
  * They are the int8 family's GEMM layers (int8_internal.h, int8_layers.c)
- * with a 4x16 SDOT micro-kernel: the same driver (nc_i8_gemm_run), the same
+ * with a 4x16 SDOT micro-kernel: the same layer glue (NC_I8_DEFINE_GEMM_ISA(neondot)
+ * in int8_layers.c), the same driver (nc_i8_gemm_run), the same
  * packed blob (nr = 16, so the c99 packing functions serve unchanged and
  * any host packs), the same float epilogue (nc_i8_epilogue_c99). Integer
  * dot products are exact, so the bytes equal the c99 routines' bytes.
@@ -13,7 +14,6 @@
  * Only the kernel's SDOT instructions need dotprod, so the library still
  * builds for plain armv8-a; nc_cpu_supports("neondot") reads HWCAP. */
 #include "int8_internal.h"
-#include "neon_gemm.h"
 
 #include <string.h>
 
@@ -85,78 +85,6 @@ static NC_DOTPROD void kernel_sdot_4x16(int64_t kp, const uint8_t *const *a, con
   }
 }
 
-static const nc_i8_isa isa_neondot = {4, 16, kernel_sdot_4x16, nc_i8_epilogue_c99};
-
-/* The A rows and the epilogue of each layer, as the int8 family's own glue
- * (int8_layers.c, whose helpers are file-local) builds them. */
-static nc_i8_rows conv_rows(const nc_args *a, const void *x) {
-  const nc_tdesc *xd = &a->in[0], *w = &a->in[1], *y = &a->out[0];
-  nc_i8_rows s;
-  memset(&s, 0, sizeof s);
-  s.x = x;
-  s.m = y->dims[0] * y->dims[2] * y->dims[3];
-  s.ic = xd->dims[1];
-  s.ih = xd->dims[2];
-  s.iw = xd->dims[3];
-  s.oh = y->dims[2];
-  s.ow = y->dims[3];
-  s.kh = w->dims[2];
-  s.kw = w->dims[3];
-  s.sh = nc_nn_ia(a, NC_CONV_IA_STRIDE, 1);
-  s.sw = nc_nn_ia(a, NC_CONV_IA_STRIDE + 1, 1);
-  s.dh = nc_nn_ia(a, NC_CONV_IA_DILATION, 1);
-  s.dw = nc_nn_ia(a, NC_CONV_IA_DILATION + 1, 1);
-  s.ph = nc_nn_ia(a, NC_CONV_IA_PAD_BEGIN, 0);
-  s.pw = nc_nn_ia(a, NC_CONV_IA_PAD_BEGIN + 1, 0);
-  s.zx = (uint8_t)xd->zero_point;
-  const int pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 &&
-                        s.pw == 0 && s.oh == s.ih && s.ow == s.iw;
-  s.im2col = !pointwise;
-  s.rs = s.ic;
-  s.cs = 1;
-  return s;
-}
-
-void nc_conv_gemm_u8_nhwc_neondot(const nc_args *a, const void *const *in, void *const *out,
-                                  void *scratch) {
-  nc_i8_rows s = conv_rows(a, in[0]);
-  nc_i8_post post;
-  nc_i8_post_init(&post, a, in[1], nc_nn_ia(a, NC_CONV_IA_ACT, NC_ACT_NONE),
-                  (float)nc_nn_fa(a, NC_CONV_FA_ACT_ALPHA, 0.0),
-                  (float)nc_nn_fa(a, NC_CONV_FA_ACT_BETA, 0.0), out[0], a->out[0].dims[1]);
-  if (nc_nn_has_in(a, NC_CONV_IN_SUM))
-    nc_i8_post_sum(&post, &a->in[NC_CONV_IN_SUM], in[NC_CONV_IN_SUM]);
-  nc_i8_gemm_run(&isa_neondot, &s, in[1], &post, scratch);
-}
-
-void nc_gemm_u8_neondot(const nc_args *a, const void *const *in, void *const *out,
-                        void *scratch) {
-  nc_gemm_dims d = nc_gemm_dims_of(a);
-  nc_i8_rows s;
-  memset(&s, 0, sizeof s);
-  s.x = in[0];
-  s.m = d.m;
-  s.rs = d.a_rs;
-  s.cs = d.a_cs;
-  nc_i8_post post;
-  nc_i8_post_init(&post, a, in[1], nc_nn_ia(a, NC_GEMM_IA_ACT, NC_ACT_NONE),
-                  (float)nc_nn_fa(a, NC_GEMM_FA_ACT_ALPHA, 0.0),
-                  (float)nc_nn_fa(a, NC_GEMM_FA_ACT_BETA, 0.0), out[0], a->out[0].dims[1]);
-  nc_i8_gemm_run(&isa_neondot, &s, in[1], &post, scratch);
-}
-
-void nc_matmul_u8_neondot(const nc_args *a, const void *const *in, void *const *out,
-                          void *scratch) {
-  const nc_tdesc *xd = &a->in[0];
-  nc_i8_rows s;
-  memset(&s, 0, sizeof s);
-  s.x = in[0];
-  s.m = nc_numel(xd) / xd->dims[xd->ndim - 1];
-  s.rs = xd->dims[xd->ndim - 1];
-  s.cs = 1;
-  nc_i8_post post;
-  nc_i8_post_init(&post, a, in[1], NC_ACT_NONE, 0.0f, 0.0f, out[0], a->in[1].dims[1]);
-  nc_i8_gemm_run(&isa_neondot, &s, in[1], &post, scratch);
-}
+const nc_i8_isa nc_i8_isa_neondot = {4, 16, kernel_sdot_4x16, nc_i8_epilogue_c99};
 
 #endif

@@ -35,11 +35,11 @@
 const nc_routine nc_routines_neon[] = {
     {"Conv", "cpu:f32:nchw/conv-im2col/neon/8x12", "nc_conv_im2col_f32_nchw_neon_8x12",
      NC_NEON_FN(nc_conv_im2col_f32_nchw_neon_8x12), F32, NCHW, NCHW, NC_RF_ACT,
-     nc_neon_conv2d_applies, nc_neon_conv_nchw_scratch, nc_neon_conv_nchw_packed_bytes,
+     nc_conv2d_gemm_applies, nc_neon_conv_nchw_scratch, nc_neon_conv_nchw_packed_bytes,
      nc_neon_conv_nchw_pack, NC_Q_NONE, NC_Q_NONE, NULL},
     {"Conv", "cpu:f32:nhwc/conv-im2col/neon/8x12", "nc_conv_im2col_f32_nhwc_neon_8x12",
      NC_NEON_FN(nc_conv_im2col_f32_nhwc_neon_8x12), F32, NHWC, NHWC, NC_RF_ACT,
-     nc_neon_conv2d_applies, nc_neon_conv_nhwc_scratch, nc_neon_conv_nhwc_packed_bytes,
+     nc_conv2d_gemm_applies, nc_neon_conv_nhwc_scratch, nc_neon_conv_nhwc_packed_bytes,
      nc_neon_conv_nhwc_pack, NC_Q_NONE, NC_Q_NONE, NULL},
     {"Conv", "cpu:f32:nhwc/conv-depthwise/neon", "nc_conv_depthwise_f32_nhwc_neon",
      NC_NEON_FN(nc_conv_depthwise_f32_nhwc_neon), F32, NHWC, NHWC, NC_RF_ACT,
@@ -60,7 +60,7 @@ const nc_routine nc_routines_neon[] = {
      nc_neon_gemm_scratch, nc_neon_gemm_packed_bytes, nc_neon_gemm_pack, NC_Q_NONE, NC_Q_NONE, NULL},
     {"MatMul", "cpu:f32:nchw/matmul-packed/neon/8x12", "nc_matmul_packed_f32_nchw_neon_8x12",
      NC_NEON_FN(nc_matmul_packed_f32_nchw_neon_8x12), F32, NCHW, NCHW, 0,
-     nc_neon_matmul_applies, nc_neon_matmul_scratch, nc_neon_matmul_packed_bytes,
+     nc_matmul_packed_applies, nc_neon_matmul_scratch, nc_neon_matmul_packed_bytes,
      nc_neon_matmul_pack, NC_Q_NONE, NC_Q_NONE, NULL},
     /* int8, SDOT (armv8.2 dotprod) */
     NC_NEONDOT_PAIR("Conv", "nhwc", NHWC, "conv-gemm", nc_conv_gemm_u8_nhwc_neondot, conv,

@@ -9,8 +9,6 @@
  *           for each NR panel of B: micro-kernel, epilogue on the last KC */
 #include "x86_gemm.h"
 
-#include <string.h>
-
 #if defined(__x86_64__)
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -53,27 +51,8 @@ size_t nc_xgemm_packed_b_floats(int nr, int64_t k, int64_t n) {
 
 void nc_xgemm_pack_strided(const void *ctx, int64_t i0, int64_t ni, int64_t k0, int64_t kc,
                            int w, float *dst) {
-  const nc_xgemm_strided *s = ctx;
-  for (int64_t r0 = 0; r0 < ni; r0 += w, dst += kc * w) {
-    int64_t valid = min64(min64(w, ni - r0), s->rows - (i0 + r0));
-    if (valid < 0) valid = 0;
-    const float *src = s->base + (i0 + r0) * s->rs + k0 * s->cs;
-    if (s->rs == 1 && s->scale == 1.0f) { /* a panel row is contiguous in the source */
-      for (int64_t p = 0; p < kc; p++) {
-        memcpy(dst + p * w, src + p * s->cs, (size_t)valid * sizeof(float));
-        memset(dst + p * w + valid, 0, (size_t)(w - valid) * sizeof(float));
-      }
-      continue;
-    }
-    for (int64_t l = 0; l < w; l++) { /* walk each source row along K */
-      const float *row = src + l * s->rs;
-      if (l >= valid) {
-        for (int64_t p = 0; p < kc; p++) dst[p * w + l] = 0.0f;
-      } else {
-        for (int64_t p = 0; p < kc; p++) dst[p * w + l] = s->scale * row[p * s->cs];
-      }
-    }
-  }
+  for (int64_t r0 = 0; r0 < ni; r0 += w, dst += kc * w)
+    nc_gemm_strided_panel(ctx, i0 + r0, ni - r0, k0, kc, w, dst);
 }
 
 void nc_xgemm_pack_a(int mr, int64_t m, int64_t k, const float *src, int64_t rs, int64_t cs,
@@ -87,19 +66,6 @@ void nc_xgemm_pack_b(int nr, int64_t k, int64_t n, const float *src, int64_t rs,
   /* B's "rows" in panel terms are its columns j: element (j, p) at j*cs + p*rs */
   nc_xgemm_strided s = {src, n, cs, rs, 1.0f};
   nc_xgemm_pack_strided(&s, 0, n, 0, k, nr, dst);
-}
-
-/* K == 0: no products, only the epilogue on zeros (or on C). */
-static void epilogue_only(int64_t m, int64_t n, float *c, int64_t ldc, const float *sum,
-                          const nc_sgemm_epilogue *e) {
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      float v = e->accumulate ? c[i * ldc + j] : 0.0f;
-      if (e->bias_row) v += e->bias_row[i];
-      if (e->bias_col) v += e->bias_col[j];
-      if (sum) v += sum[i * ldc + j];
-      c[i * ldc + j] = nc_apply_act(v, e->act, e->act_alpha, e->act_beta);
-    }
 }
 
 /* One operand block: base of its first panel and the distance between panels. */
@@ -147,7 +113,7 @@ void nc_xgemm(const nc_xgemm_tile *t, int64_t m, int64_t n, int64_t k,
               const float *sum, const nc_sgemm_epilogue *e, float *scratch) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    epilogue_only(m, n, c, ldc, sum, e);
+    nc_sgemm_epilogue_only(m, n, c, ldc, sum, e);
     return;
   }
   const int64_t KC = nc_xgemm_kc(t), NC = nc_xgemm_nc(t);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gemm_glue.h"
 #include "nn_internal.h"
 
 /* Cache sizes the blocking is chosen from (per core; override with -D).
@@ -93,11 +94,7 @@ void nc_xgemm_pack_b(int nr, int64_t k, int64_t n, const float *src, int64_t rs,
 
 /* A strided matrix as a block packer context: element (row r, step p) at
  * base[r*rs + p*cs] * scale, for r < rows. Used through nc_xgemm_pack_strided. */
-typedef struct nc_xgemm_strided {
-  const float *base;
-  int64_t rows, rs, cs;
-  float scale;
-} nc_xgemm_strided;
+typedef nc_gemm_strided nc_xgemm_strided; /* gemm_glue.h, shared with NEON */
 void nc_xgemm_pack_strided(const void *ctx, int64_t i0, int64_t ni, int64_t k0, int64_t kc,
                            int w, float *dst);
 

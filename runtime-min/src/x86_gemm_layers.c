@@ -12,106 +12,47 @@
  *  cpu:f32:nchw/matmul-packed/ISA/TILE — constant B of rank <= 2 packed; all
  *    batches of A stacked as one tall matrix.
  * Groups loop over independent GEMMs; bias, the residual sum of a fused Add
- * (Conv input S, both layouts) and the activation are fused. */
+ * (Conv input S, both layouts) and the activation are fused. The glue that
+ * does not depend on the tile (conv geometry, im2col panels, epilogues,
+ * Gemm/MatMul decoding) is gemm_glue.c, shared with the NEON family. */
 #include "x86_gemm_layers.h"
 
-#include <string.h>
-
+#include "gemm_glue.h"
 #include "x86_gemm.h"
 
 #if defined(__x86_64__)
 
-int nc_xgemm_conv2d_applies(const nc_args *a) {
-  return nc_nn_ia(a, NC_CONV_IA_NSPATIAL, 0) == 2 && a->in[0].ndim == 4;
-}
+/* ---------------- Conv ---------------- */
 
-int nc_xgemm_matmul_applies(const nc_args *a) { return a->in[1].ndim <= 2; }
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* ---------------- Conv, shared ---------------- */
-
-static int64_t taps(const nc_conv_geom *g) { return g->k[1] * g->k[2]; }
-static int64_t conv_k(const nc_conv_geom *g) { return g->cin_g * taps(g); }
-
-static int is_pointwise(const nc_conv_geom *g) {
-  return g->k[1] == 1 && g->k[2] == 1 && g->stride[1] == 1 && g->stride[2] == 1 &&
-         g->pad[1] == 0 && g->pad[2] == 0 && g->in[1] == g->out[1] && g->in[2] == g->out[2];
-}
-
-static nc_sgemm_epilogue conv_epilogue(const nc_conv_geom *g, const float *bias, int per_row) {
-  nc_sgemm_epilogue e = {per_row ? bias : NULL, per_row ? NULL : bias, g->act, g->act_alpha,
-                         g->act_beta, 0};
-  return e;
-}
-
-/* Output offsets t in [0, n) with 0 <= x0 + t*s < size, as [*lo, *hi). */
-static void valid_span(int64_t x0, int64_t s, int64_t n, int64_t size, int64_t *lo,
-                       int64_t *hi) {
-  int64_t l = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
-  int64_t h = x0 >= size ? 0 : (size - 1 - x0) / s + 1;
-  *lo = min64(l, n);
-  *hi = h < *lo ? *lo : min64(h, n);
-}
-
-/* ---------------- Conv NCHW ---------------- */
-
-typedef struct nchw_ctx {
-  const nc_conv_geom *g;
-  const float *x; /* first input channel of the group, one image */
-} nchw_ctx;
-
-/* One im2col row r (one (ci, ky, kx)) for pixels [j0, j0+nj) into lane
- * positions of B panels of width w (panel stride kc*w). Each output row of
- * pixels is split into runs that stay in one panel: zeros, a copy, zeros. */
-static void im2col_row(const nc_conv_geom *g, const float *x, int64_t r, int64_t j0,
-                       int64_t nj, int64_t kc, int w, float *d) {
-  const int64_t kh = g->k[1], kw = g->k[2], ow = g->out[2], W = g->in[2];
-  const int64_t ci = r / (kh * kw), ky = r / kw % kh, kx = r % kw;
-  const float *xc = x + ci * g->in[1] * W;
-  int64_t oy = j0 / ow, ox = j0 % ow, lane = 0;
-  for (int64_t q = 0; q < nj;) {
-    const int64_t seg = min64(min64(ow - ox, w - lane), nj - q);
-    const int64_t iy = oy * g->stride[1] - g->pad[1] + ky * g->dil[1];
-    float *dl = d + lane;
-    if (iy < 0 || iy >= g->in[1]) {
-      memset(dl, 0, (size_t)seg * sizeof(float));
-    } else {
-      const int64_t sx = g->stride[2], ix0 = ox * sx - g->pad[2] + kx * g->dil[2];
-      const float *xr = xc + iy * W;
-      int64_t lo, hi;
-      valid_span(ix0, sx, seg, W, &lo, &hi);
-      memset(dl, 0, (size_t)lo * sizeof(float));
-      if (sx == 1) memcpy(dl + lo, xr + ix0 + lo, (size_t)(hi - lo) * sizeof(float));
-      else
-        for (int64_t t = lo; t < hi; t++) dl[t] = xr[ix0 + t * sx];
-      memset(dl + hi, 0, (size_t)(seg - hi) * sizeof(float));
-    }
-    q += seg;
-    lane += seg;
-    if (lane == w) {
-      lane = 0;
-      d += kc * w;
-    }
-    ox += seg;
-    if (ox == ow) {
-      ox = 0;
-      oy++;
-    }
-  }
-  if (lane) memset(d + lane, 0, (size_t)(w - lane) * sizeof(float));
-}
-
+/* The column matrix as B: pixel rows [j0, j0+nj) into panels (gemm_glue.c). */
 static void nchw_pack(const void *vctx, int64_t j0, int64_t nj, int64_t k0, int64_t kc, int w,
                       float *dst) {
-  const nchw_ctx *c = vctx;
-  for (int64_t p = 0; p < kc; p++) im2col_row(c->g, c->x, k0 + p, j0, nj, kc, w, dst + p * w);
+  nc_im2col_nchw_panels(vctx, j0, nj, k0, kc, w, dst);
+}
+
+/* The column matrix as A: pixel rows [i0, i0+ni) into panels (gemm_glue.c). */
+static void nhwc_pack(const void *vctx, int64_t i0, int64_t ni, int64_t k0, int64_t kc, int w,
+                      float *dst) {
+  for (int64_t r0 = 0; r0 < ni; r0 += w, dst += kc * w)
+    nc_im2col_nhwc_panel(vctx, i0 + r0, ni - r0, k0, kc, w, dst);
+}
+
+/* One conv GEMM (gemm_glue.c) on this tile: the weights packed at compile
+ * time, the column matrix packed block by block into scratch. */
+static void conv_group(const nc_conv_gemm *cg, const void *tile, void *scratch) {
+  nc_xgemm_packer pack = cg->weights_are_a ? nchw_pack : nhwc_pack;
+  if (cg->pointwise) pack = nc_xgemm_pack_strided;
+  const void *ctx = cg->pointwise ? (const void *)&cg->rows : (const void *)&cg->cols;
+  nc_xgemm_operand wts = {cg->w, NULL, NULL}, cols = {NULL, pack, ctx};
+  const int wa = cg->weights_are_a;
+  nc_xgemm(tile, cg->m, cg->n, cg->k, wa ? &wts : &cols, wa ? &cols : &wts, cg->y, cg->ldy,
+           cg->sum, &cg->e, scratch);
 }
 
 static size_t conv_nchw_scratch(const nc_xgemm_tile *t, const nc_args *a) {
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  return nc_xgemm_scratch_floats(t, g.cout_g, g.out[1] * g.out[2], conv_k(&g), 0, 1) *
+  return nc_xgemm_scratch_floats(t, g.cout_g, g.out[1] * g.out[2], nc_conv_gemm_k(&g), 0, 1) *
          sizeof(float);
 }
 
@@ -119,7 +60,7 @@ static size_t conv_nchw_packed_bytes(const nc_xgemm_tile *t, const nc_args *a, i
   if (idx != 1) return 0;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  return (size_t)g.group * nc_xgemm_packed_a_floats(t->mr, g.cout_g, conv_k(&g)) *
+  return (size_t)g.group * nc_xgemm_packed_a_floats(t->mr, g.cout_g, nc_conv_gemm_k(&g)) *
          sizeof(float);
 }
 
@@ -128,7 +69,7 @@ static void conv_nchw_pack(const nc_xgemm_tile *t, const nc_args *a, int idx, co
   if (idx != 1) return;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  const int64_t k = conv_k(&g);
+  const int64_t k = nc_conv_gemm_k(&g);
   const size_t per = nc_xgemm_packed_a_floats(t->mr, g.cout_g, k);
   for (int64_t grp = 0; grp < g.group; grp++)
     nc_xgemm_pack_a(t->mr, g.cout_g, k, (const float *)src + grp * g.cout_g * k, k, 1, 1.0f,
@@ -139,72 +80,15 @@ static void conv_nchw(const nc_xgemm_tile *t, const nc_args *a, const void *cons
                       void *const *out, void *scratch) {
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  const float *x = in[0], *wp = in[1];
-  const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
-  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
-  float *y = out[0];
-  const int64_t k = conv_k(&g), pix = g.out[1] * g.out[2], isz = g.in[1] * g.in[2];
-  const size_t per = nc_xgemm_packed_a_floats(t->mr, g.cout_g, k);
-  for (int64_t n = 0; n < g.n; n++)
-    for (int64_t grp = 0; grp < g.group; grp++) {
-      const float *xg = x + (n * g.c + grp * g.cin_g) * isz;
-      nchw_ctx ctx = {&g, xg};
-      /* pointwise: B element (ci, pixel) is X[ci*isz + pixel], panel rows contiguous */
-      nc_xgemm_strided xs = {xg, pix, 1, isz, 1.0f};
-      nc_xgemm_operand A = {wp + (size_t)grp * per, NULL, NULL};
-      nc_xgemm_operand B = {NULL, is_pointwise(&g) ? nc_xgemm_pack_strided : nchw_pack,
-                            is_pointwise(&g) ? (const void *)&xs : (const void *)&ctx};
-      nc_sgemm_epilogue e = conv_epilogue(&g, bias ? bias + grp * g.cout_g : NULL, 1);
-      const int64_t yoff = (n * g.m + grp * g.cout_g) * pix;
-      nc_xgemm(t, g.cout_g, pix, k, &A, &B, y + yoff, pix, sum ? sum + yoff : NULL, &e,
-               scratch);
-    }
-}
-
-/* ---------------- Conv NHWC ---------------- */
-
-typedef struct nhwc_ctx {
-  const nc_conv_geom *g;
-  const float *x; /* one image, channel offset of the group applied */
-} nhwc_ctx;
-
-/* Rows = output pixels, steps r = (tap, ci): per pixel, each tap is a run of
- * contiguous channels (or zeros where the tap falls in the padding). */
-static void nhwc_pack(const void *vctx, int64_t i0, int64_t ni, int64_t k0, int64_t kc, int w,
-                      float *dst) {
-  const nhwc_ctx *c = vctx;
-  const nc_conv_geom *g = c->g;
-  const int64_t ow = g->out[2], pix = g->out[1] * g->out[2], cin = g->cin_g;
-  for (int64_t r0 = 0; r0 < ni; r0 += w, dst += kc * w)
-    for (int64_t l = 0; l < w; l++) {
-      const int64_t q = i0 + r0 + l;
-      float *d = dst + l;
-      if (r0 + l >= ni || q >= pix) {
-        for (int64_t p = 0; p < kc; p++) d[p * w] = 0.0f;
-        continue;
-      }
-      const int64_t oy = q / ow, ox = q % ow;
-      for (int64_t r = k0; r < k0 + kc;) {
-        const int64_t tap = r / cin, ci = r % cin, run = min64(cin - ci, k0 + kc - r);
-        const int64_t ky = tap / g->k[2], kx = tap % g->k[2];
-        const int64_t iy = oy * g->stride[1] - g->pad[1] + ky * g->dil[1];
-        const int64_t ix = ox * g->stride[2] - g->pad[2] + kx * g->dil[2];
-        float *dr = d + (r - k0) * w;
-        if (iy < 0 || iy >= g->in[1] || ix < 0 || ix >= g->in[2]) {
-          for (int64_t t = 0; t < run; t++) dr[t * w] = 0.0f;
-        } else {
-          const float *xv = c->x + (iy * g->in[2] + ix) * g->c + ci;
-          for (int64_t t = 0; t < run; t++) dr[t * w] = xv[t];
-        }
-        r += run;
-      }
-    }
+  const nc_conv_io io = nc_conv_io_of(a, in, out);
+  const size_t per = nc_xgemm_packed_a_floats(t->mr, g.cout_g, nc_conv_gemm_k(&g));
+  nc_conv_gemm_groups(&g, 0, &io, per, conv_group, t, scratch);
 }
 
 static size_t conv_nhwc_scratch(const nc_xgemm_tile *t, const nc_args *a) {
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  return nc_xgemm_scratch_floats(t, g.out[1] * g.out[2], g.cout_g, conv_k(&g), 1, 0) *
+  return nc_xgemm_scratch_floats(t, g.out[1] * g.out[2], g.cout_g, nc_conv_gemm_k(&g), 1, 0) *
          sizeof(float);
 }
 
@@ -212,59 +96,28 @@ static size_t conv_nhwc_packed_bytes(const nc_xgemm_tile *t, const nc_args *a, i
   if (idx != 1) return 0;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  return (size_t)g.group * nc_xgemm_packed_b_floats(t->nr, conv_k(&g), g.cout_g) *
+  return (size_t)g.group * nc_xgemm_packed_b_floats(t->nr, nc_conv_gemm_k(&g), g.cout_g) *
          sizeof(float);
 }
 
-/* W [M][C_g][kh][kw] -> per group B panels over K = (tap, ci), N = output channel. */
 static void conv_nhwc_pack(const nc_xgemm_tile *t, const nc_args *a, int idx, const void *src,
                            void *dst) {
   if (idx != 1) return;
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  const float *w = src;
-  float *d = dst;
-  const int64_t k = conv_k(&g), nt = taps(&g), nr = t->nr;
-  for (int64_t grp = 0; grp < g.group; grp++)
-    for (int64_t j0 = 0; j0 < g.cout_g; j0 += nr)
-      for (int64_t r = 0; r < k; r++) {
-        const int64_t tap = r / g.cin_g, ci = r % g.cin_g;
-        for (int64_t j = 0; j < nr; j++) {
-          const int64_t m = grp * g.cout_g + j0 + j;
-          *d++ = j0 + j < g.cout_g ? w[(m * g.cin_g + ci) * nt + tap] : 0.0f;
-        }
-      }
+  nc_conv_pack_nhwc_weights(&g, t->nr, src, dst);
 }
 
 static void conv_nhwc(const nc_xgemm_tile *t, const nc_args *a, const void *const *in,
                       void *const *out, void *scratch) {
   nc_conv_geom g;
   nc_conv_geom_read(a, 0, &g);
-  const float *x = in[0], *wp = in[1];
-  const float *bias = nc_nn_has_in(a, 2) ? in[2] : NULL;
-  const float *sum = nc_nn_has_in(a, NC_CONV_IN_SUM) ? in[NC_CONV_IN_SUM] : NULL;
-  float *y = out[0];
-  const int64_t k = conv_k(&g), pix = g.out[1] * g.out[2];
-  const size_t per = nc_xgemm_packed_b_floats(t->nr, k, g.cout_g);
-  for (int64_t n = 0; n < g.n; n++) {
-    const float *xn = x + n * g.in[1] * g.in[2] * g.c;
-    float *yn = y + n * pix * g.m;
-    for (int64_t grp = 0; grp < g.group; grp++) {
-      nhwc_ctx ctx = {&g, xn + grp * g.cin_g};
-      /* pointwise: A element (pixel, ci) is X[pixel*C + ci] */
-      nc_xgemm_strided xs = {xn + grp * g.cin_g, pix, g.c, 1, 1.0f};
-      nc_xgemm_operand A = {NULL, is_pointwise(&g) ? nc_xgemm_pack_strided : nhwc_pack,
-                            is_pointwise(&g) ? (const void *)&xs : (const void *)&ctx};
-      nc_xgemm_operand B = {wp + (size_t)grp * per, NULL, NULL};
-      nc_sgemm_epilogue e = conv_epilogue(&g, bias ? bias + grp * g.cout_g : NULL, 0);
-      const float *sg = sum ? sum + n * pix * g.m + grp * g.cout_g : NULL;
-      nc_xgemm(t, pix, g.cout_g, k, &A, &B, yn + grp * g.cout_g, g.m, sg, &e, scratch);
-    }
-  }
+  const nc_conv_io io = nc_conv_io_of(a, in, out);
+  const size_t per = nc_xgemm_packed_b_floats(t->nr, nc_conv_gemm_k(&g), g.cout_g);
+  nc_conv_gemm_groups(&g, 1, &io, per, conv_group, t, scratch);
 }
 
 /* ---------------- Gemm ---------------- */
-
 
 static size_t gemm_scratch(const nc_xgemm_tile *t, const nc_args *a) {
   nc_gemm_dims d = nc_gemm_dims_of(a);
@@ -284,52 +137,31 @@ static void gemm_pack(const nc_xgemm_tile *t, const nc_args *a, int idx, const v
   nc_xgemm_pack_b(t->nr, d.k, d.n, src, d.b_rs, d.b_cs, dst);
 }
 
+/* A Gemm or MatMul layer (gemm_glue.c) on this tile: B packed at compile
+ * time, A packed block by block. */
+static void run_call(const nc_xgemm_tile *t, const nc_gemm_call *c, void *scratch) {
+  nc_xgemm_operand opa = {NULL, nc_xgemm_pack_strided, &c->a}, opb = {c->b_packed, NULL, NULL};
+  nc_xgemm(t, c->m, c->n, c->k, &opa, &opb, c->y, c->n, NULL, &c->e, scratch);
+}
+
 static void gemm(const nc_xgemm_tile *t, const nc_args *a, const void *const *in,
                  void *const *out, void *scratch) {
-  nc_gemm_dims d = nc_gemm_dims_of(a);
-  const float *A = in[0], *C = nc_nn_has_in(a, 2) ? in[2] : NULL;
-  float *Y = out[0];
-  const float alpha = (float)nc_nn_fa(a, NC_GEMM_FA_ALPHA, 1.0);
-  const float beta = (float)nc_nn_fa(a, NC_GEMM_FA_BETA, 1.0);
-  nc_sgemm_epilogue e = {NULL, NULL, nc_nn_ia(a, NC_GEMM_IA_ACT, NC_ACT_NONE),
-                         (float)nc_nn_fa(a, NC_GEMM_FA_ACT_ALPHA, 0.0),
-                         (float)nc_nn_fa(a, NC_GEMM_FA_ACT_BETA, 0.0), 0};
-  if (C && beta != 0.0f) {
-    if (d.c_rs == 0 && d.c_cs == 1 && beta == 1.0f) {
-      e.bias_col = C; /* the usual bias row: added in the epilogue, no pre-pass */
-    } else {
-      for (int64_t i = 0; i < d.m; i++)
-        for (int64_t j = 0; j < d.n; j++) Y[i * d.n + j] = beta * C[i * d.c_rs + j * d.c_cs];
-      e.accumulate = 1;
-    }
-  }
-  nc_xgemm_strided as = {A, d.m, d.a_rs, d.a_cs, alpha};
-  nc_xgemm_operand opa = {NULL, nc_xgemm_pack_strided, &as};
-  nc_xgemm_operand opb = {in[1], NULL, NULL};
-  nc_xgemm(t, d.m, d.n, d.k, &opa, &opb, Y, d.n, NULL, &e, scratch);
+  const nc_gemm_call c = nc_gemm_call_of(a, in, out);
+  run_call(t, &c, scratch);
 }
 
 /* ---------------- MatMul ---------------- */
 
-/* With B of rank <= 2 there is no batch broadcasting: A's rows (all batches)
- * form one (rows x K) matrix and Y one (rows x N) matrix. */
-static void matmul_dims(const nc_args *a, int64_t *rows, int64_t *n, int64_t *k) {
-  const nc_tdesc *A = &a->in[0], *B = &a->in[1];
-  *k = A->dims[A->ndim - 1];
-  *n = B->ndim == 2 ? B->dims[1] : 1;
-  *rows = *n > 0 ? nc_numel(&a->out[0]) / *n : 0;
-}
-
 static size_t matmul_scratch(const nc_xgemm_tile *t, const nc_args *a) {
   int64_t rows, n, k;
-  matmul_dims(a, &rows, &n, &k);
+  nc_matmul_2d_dims(a, &rows, &n, &k);
   return nc_xgemm_scratch_floats(t, rows, n, k, 1, 0) * sizeof(float);
 }
 
 static size_t matmul_packed_bytes(const nc_xgemm_tile *t, const nc_args *a, int idx) {
   if (idx != 1) return 0;
   int64_t rows, n, k;
-  matmul_dims(a, &rows, &n, &k);
+  nc_matmul_2d_dims(a, &rows, &n, &k);
   return nc_xgemm_packed_b_floats(t->nr, k, n) * sizeof(float);
 }
 
@@ -337,19 +169,14 @@ static void matmul_pack(const nc_xgemm_tile *t, const nc_args *a, int idx, const
                         void *dst) {
   if (idx != 1) return;
   int64_t rows, n, k;
-  matmul_dims(a, &rows, &n, &k);
+  nc_matmul_2d_dims(a, &rows, &n, &k);
   nc_xgemm_pack_b(t->nr, k, n, src, n, 1, dst);
 }
 
 static void matmul(const nc_xgemm_tile *t, const nc_args *a, const void *const *in,
                    void *const *out, void *scratch) {
-  int64_t rows, n, k;
-  matmul_dims(a, &rows, &n, &k);
-  nc_sgemm_epilogue e = {NULL, NULL, NC_ACT_NONE, 0.0f, 0.0f, 0};
-  nc_xgemm_strided as = {in[0], rows, k, 1, 1.0f};
-  nc_xgemm_operand opa = {NULL, nc_xgemm_pack_strided, &as};
-  nc_xgemm_operand opb = {in[1], NULL, NULL};
-  nc_xgemm(t, rows, n, k, &opa, &opb, out[0], n, NULL, &e, scratch);
+  const nc_gemm_call c = nc_matmul_call_of(a, in, out);
+  run_call(t, &c, scratch);
 }
 
 /* ---------------- entry points per tile ---------------- */

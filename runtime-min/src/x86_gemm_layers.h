@@ -4,6 +4,7 @@
 #ifndef NC_X86_GEMM_LAYERS_H
 #define NC_X86_GEMM_LAYERS_H
 
+#include "gemm_glue.h"
 #include "neuroc/routines.h"
 
 #define NC_XGEMM_LAYER_DECLS(TAG)                                                           \
@@ -35,9 +36,7 @@ NC_XGEMM_LAYER_DECLS(avx512_8x48)
 NC_XGEMM_LAYER_DECLS(avx512_6x64)
 #endif
 
-/* 2-D Conv (rank-4 tensors): what both conv layouts handle. */
-int nc_xgemm_conv2d_applies(const nc_args *a);
-/* MatMul with a B shared by every batch (rank <= 2). */
-int nc_xgemm_matmul_applies(const nc_args *a);
+/* Applicability: nc_conv2d_gemm_applies (gemm_glue.h) for both conv layouts,
+ * nc_matmul_packed_applies (a B shared by every batch) for MatMul. */
 
 #endif

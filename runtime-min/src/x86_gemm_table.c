@@ -18,18 +18,18 @@
 /* The four layers on one tile; ISA_TILE is the descriptor's "ISA/TILE" tail. */
 #define NC_XGEMM_ENTRIES(TAG, ISA_TILE)                                                      \
   {"Conv", "cpu:f32:nchw/conv-im2col/" ISA_TILE, "nc_conv_im2col_f32_nchw_" #TAG,           \
-   nc_conv_im2col_f32_nchw_##TAG, F32, NCHW, NCHW, NC_RF_ACT, nc_xgemm_conv2d_applies,       \
+   nc_conv_im2col_f32_nchw_##TAG, F32, NCHW, NCHW, NC_RF_ACT, nc_conv2d_gemm_applies,        \
    nc_xgemm_conv_nchw_scratch_##TAG, nc_xgemm_conv_nchw_packed_bytes_##TAG,                 \
    nc_xgemm_conv_nchw_pack_##TAG},                                                          \
   {"Conv", "cpu:f32:nhwc/conv-im2col/" ISA_TILE, "nc_conv_im2col_f32_nhwc_" #TAG,           \
-   nc_conv_im2col_f32_nhwc_##TAG, F32, NHWC, NHWC, NC_RF_ACT, nc_xgemm_conv2d_applies,       \
+   nc_conv_im2col_f32_nhwc_##TAG, F32, NHWC, NHWC, NC_RF_ACT, nc_conv2d_gemm_applies,        \
    nc_xgemm_conv_nhwc_scratch_##TAG, nc_xgemm_conv_nhwc_packed_bytes_##TAG,                 \
    nc_xgemm_conv_nhwc_pack_##TAG},                                                          \
   {"Gemm", "cpu:f32:nchw/gemm-packed/" ISA_TILE, "nc_gemm_packed_f32_nchw_" #TAG,           \
    nc_gemm_packed_f32_nchw_##TAG, F32, NCHW, NCHW, NC_RF_ACT, NULL,                          \
    nc_xgemm_gemm_scratch_##TAG, nc_xgemm_gemm_packed_bytes_##TAG, nc_xgemm_gemm_pack_##TAG}, \
   {"MatMul", "cpu:f32:nchw/matmul-packed/" ISA_TILE, "nc_matmul_packed_f32_nchw_" #TAG,     \
-   nc_matmul_packed_f32_nchw_##TAG, F32, NCHW, NCHW, 0, nc_xgemm_matmul_applies,             \
+   nc_matmul_packed_f32_nchw_##TAG, F32, NCHW, NCHW, 0, nc_matmul_packed_applies,            \
    nc_xgemm_matmul_scratch_##TAG, nc_xgemm_matmul_packed_bytes_##TAG,                       \
    nc_xgemm_matmul_pack_##TAG}
 

@@ -1,10 +1,12 @@
 #!/bin/sh
 # The install test (ctest label `install`, docs/cmake.md):
 #  1. cmake --install BUILD into a temporary prefix;
-#  2. the installed neuroc tunes examples/tiny_cnn into a plan;
-#  3. the out-of-tree project tests/install/consumer finds the package,
-#     generates the model with neuroc_add_model(... PLAN ...), builds, runs it
-#     on input.npy and compares with expected_probs.npy;
+#  2. the installed neuroc tunes examples/tiny_cnn into a plan, and `neuroc run`
+#     of that plan links the installed runtime (PREFIX/lib) and matches
+#     expected_probs.npy;
+#  3. the example project examples/tiny_cnn (an out-of-tree CMake project)
+#     finds the package, generates the model with neuroc_add_model(... PLAN
+#     ...), builds, runs it on input.npy and compares with expected_probs.npy;
 #  4. a second build must not re-run neuroc; touching the plan must;
 #  5. a plain compiler line with `pkg-config --cflags --libs neuroc-rt` builds
 #     and runs the same program (skipped, with a message, without pkg-config).
@@ -27,13 +29,27 @@ done
 "$P/bin/neuroc" tune "$EX/model.onnx" -t "$P/share/neuroc/targets/host.yaml" -o "$TMP/tune" \
   --db "$TMP/db.yaml" -q || fail "installed neuroc tune failed"
 
+# `neuroc run` links the runtime installed beside it (PREFIX/lib, PREFIX/include),
+# not the build tree's, and its output matches the example's expected_probs.npy
+"$P/bin/neuroc" run "$EX/model.onnx" -t "$P/share/neuroc/targets/host.yaml" --plan "$TMP/tune/plan.yaml" \
+  --input "image=$EX/input.npy" -o "$TMP/run" -v >"$TMP/run.log" 2>&1 ||
+  { cat "$TMP/run.log"; fail "installed neuroc run failed"; }
+grep -q "runtime $P/bin/../lib/libneuroc_rt.a" "$TMP/run.log" ||
+  { cat "$TMP/run.log"; fail "installed neuroc run did not link $P/lib/libneuroc_rt.a"; }
+out=$(sed -n 's/^output .* -> //p' "$TMP/run.log")
+[ -f "$out" ] || { cat "$TMP/run.log"; fail "installed neuroc run wrote no output .npy"; }
+if python3 -c 'import numpy' 2>/dev/null; then
+  python3 -c 'import numpy as np, sys; a, b = np.load(sys.argv[1]), np.load(sys.argv[2]); sys.exit(0 if np.allclose(a.ravel(), b.ravel(), atol=1e-5) else 1)' \
+    "$out" "$EX/expected_probs.npy" || fail "installed neuroc run: $out differs from expected_probs.npy"
+fi
+
 CB=$TMP/consumer-build
-cmake -S "$SRC/tests/install/consumer" -B "$CB" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" \
-  -DCMAKE_PREFIX_PATH="$P" -DTINY_MODEL="$EX/model.onnx" -DTINY_PLAN="$TMP/tune/plan.yaml" \
-  >"$TMP/configure.log" 2>&1 || { cat "$TMP/configure.log"; fail "configuring the consumer failed"; }
-cmake --build "$CB" >"$TMP/build1.log" 2>&1 || { cat "$TMP/build1.log"; fail "building the consumer failed"; }
+cmake -S "$EX" -B "$CB" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" \
+  -DCMAKE_PREFIX_PATH="$P" -DNEUROC_PLAN="$TMP/tune/plan.yaml" \
+  >"$TMP/configure.log" 2>&1 || { cat "$TMP/configure.log"; fail "configuring examples/tiny_cnn failed"; }
+cmake --build "$CB" >"$TMP/build1.log" 2>&1 || { cat "$TMP/build1.log"; fail "building examples/tiny_cnn failed"; }
 grep -q "neuroc: generating tiny" "$TMP/build1.log" || fail "the first build did not run neuroc"
-"$CB/consumer" "$EX/input.npy" "$EX/expected_probs.npy" || fail "the consumer's output differs from expected_probs.npy"
+"$CB/tiny_cnn" "$EX/input.npy" "$EX/expected_probs.npy" || fail "the example's output differs from expected_probs.npy"
 
 cmake --build "$CB" >"$TMP/build2.log" 2>&1 || fail "the second build failed"
 if grep -q "neuroc: generating" "$TMP/build2.log"; then cat "$TMP/build2.log"; fail "the second build re-ran neuroc"; fi
@@ -45,7 +61,7 @@ grep -q "neuroc: generating tiny" "$TMP/build3.log" || fail "touching the plan d
 if command -v pkg-config >/dev/null 2>&1; then
   flags=$(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --cflags --libs neuroc-rt) || fail "pkg-config neuroc-rt failed"
   # shellcheck disable=SC2086 # the flags are words
-  "$CC" -std=c11 -O2 -I"$CB/tiny" "$SRC/tests/install/consumer/main.c" "$CB/tiny/tiny.c" $flags \
+  "$CC" -std=c11 -O2 -I"$CB/tiny" "$EX/main.c" "$CB/tiny/tiny.c" $flags \
     -o "$TMP/consumer-pc" || fail "the pkg-config build failed (flags: $flags)"
   "$TMP/consumer-pc" "$EX/input.npy" "$EX/expected_probs.npy" || fail "the pkg-config build's output differs"
 else

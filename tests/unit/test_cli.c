@@ -180,3 +180,89 @@ Test(cli, generated_docs_are_current) {
   cr_assert_eq(system("cd '" SRC "' && scripts/gen_docs.sh '" NEUROC_EXE "' --check"), 0,
                "regenerate with scripts/gen_docs.sh");
 }
+
+/* The options every command shares are spelled the same in every --help,
+ * and the measuring commands all offer -j. */
+Test(cli, every_command_help_lists_the_common_options) {
+  static const char *const all[] = {"inspect", "profile", "tune", "compile", "run",
+                                    "bench",   "report",  "routines"};
+  static const char *const measuring[] = {"profile", "tune", "compile", "run", "bench"};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    char args[64];
+    snprintf(args, sizeof args, "%s --help", all[i]);
+    cr_assert_eq(neuroc(args), 0, "%s", args);
+    cr_assert(strstr(output, "usage: neuroc "), "%s: %s", args, output);
+    cr_assert(strstr(output, "-q, --quiet"), "%s: %s", args, output);
+    cr_assert(strstr(output, "-v, --verbose"), "%s: %s", args, output);
+    cr_assert(strstr(output, "-h, --help"), "%s: %s", args, output);
+    cr_assert(strstr(output, "example: neuroc "), "%s: %s", args, output);
+  }
+  for (size_t i = 0; i < sizeof measuring / sizeof *measuring; i++) {
+    char args[64];
+    snprintf(args, sizeof args, "%s -h", measuring[i]);
+    cr_assert_eq(neuroc(args), 0, "%s", args);
+    cr_assert(strstr(output, "-j, --jobs N"), "%s: %s", args, output);
+  }
+}
+
+/* An unknown option is a usage error naming it, in every command. */
+Test(cli, unknown_option_exit_1_names_it_in_every_command) {
+  static const char *const all[] = {"inspect", "profile", "tune", "compile", "run",
+                                    "bench",   "report",  "routines"};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    char args[64];
+    snprintf(args, sizeof args, "%s --frob-nicate", all[i]);
+    cr_assert_eq(neuroc(args), 1, "%s: %s", args, output);
+    cr_assert(strstr(output, "unknown option '--frob-nicate'"), "%s: %s", args, output);
+  }
+}
+
+Test(cli, quiet_and_verbose_are_accepted_everywhere_and_exclusive) {
+  /* the table is longer than `output`: to a file */
+  cr_assert_eq(neuroc("routines -q > " OUT "/routines.txt"), 0, "%s", output);
+  cr_assert_eq(system("grep -q 'cpu:f32:nchw/conv-direct/c99' " OUT "/routines.txt"), 0,
+               "routines -q still lists the table");
+  cr_assert_eq(neuroc("inspect examples/tiny_cnn/model.onnx -v"), 0, "%s", output);
+  cr_assert_eq(neuroc("compile examples/tiny_cnn/model.onnx -t targets/host.yaml -q -v -o " OUT
+                      "/qv"),
+               1);
+  cr_assert(strstr(output, "--quiet and --verbose cannot be combined"), "%s", output);
+}
+
+/* -j: a bad count, a command that measures nothing, and the local profiler
+ * (timings would disturb each other) are refused before anything runs. */
+Test(cli, jobs_refused_where_measurements_would_interfere) {
+  cr_assert_eq(neuroc("tune examples/tiny_cnn/model.onnx -t targets/host.yaml -j 0 -o " OUT "/j"), 1);
+  cr_assert(strstr(output, "-j needs a count from 1 to 256, got '0'"), "%s", output);
+  cr_assert_eq(neuroc("tune examples/tiny_cnn/model.onnx -t targets/host.yaml --jobs many -o " OUT
+                      "/j"),
+               1);
+  cr_assert(strstr(output, "got 'many'"), "%s", output);
+  cr_assert_eq(neuroc("inspect examples/tiny_cnn/model.onnx -j 2"), 1);
+  cr_assert(strstr(output, "-j is an option of profile"), "%s", output);
+  cr_assert_eq(neuroc("profile examples/tiny_cnn/model.onnx -t targets/host.yaml --db none -j2"), 1);
+  cr_assert(strstr(output, "local profiler"), "%s", output);
+  cr_assert(strstr(output, "targets/host.yaml"), "names the spec: %s", output);
+  /* a stdio agent without `parallel:` allows 1 */
+  cr_assert_eq(neuroc("tune examples/tiny_cnn/model.onnx -t targets/host-agent-stdio.yaml -j 2 -o " OUT
+                      "/j"),
+               1);
+  cr_assert(strstr(output, "allows at most 1"), "%s", output);
+  /* -j 1 is the default and always fine */
+  cr_assert_eq(neuroc("profile examples/tiny_cnn/model.onnx -t targets/host.yaml --db none -q -j 1"), 0,
+               "%s", output);
+}
+
+/* The exit codes of `neuroc --help` are the ones docs/cli.md documents
+ * (generated from it) and the ones main.c returns (EXIT_* 0..6). */
+Test(cli, exit_codes_documented) {
+  cr_assert_eq(neuroc("--help"), 0);
+  static const char *const codes[] = {"0 ok", "1 usage", "2 bad input file", "3 unsupported model",
+                                      "4 build/run failed", "5 cannot write output",
+                                      "6 profiling failed", "70 out of memory"};
+  for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+    cr_assert(strstr(output, codes[i]), "%s missing: %s", codes[i], output);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "grep -q '6 profiling failed' '%s/docs/cli.md'", SRC);
+  cr_assert_eq(system(cmd), 0, "docs/cli.md lists the exit codes");
+}
