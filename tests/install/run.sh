@@ -9,10 +9,19 @@
 #     ...), builds, runs it on input.npy and compares with expected_probs.npy;
 #  4. a second build must not re-run neuroc; touching the plan must;
 #  5. a plain compiler line with `pkg-config --cflags --libs neuroc-rt` builds
-#     and runs the same program (skipped, with a message, without pkg-config).
-# usage: run.sh SOURCE_DIR BUILD_DIR C_COMPILER
+#     and runs the same program (skipped, with a message, without pkg-config);
+#  6. cross runtimes (docs/cmake.md, "Installing cross runtimes"): a second
+#     install with NEUROC_INSTALL_AARCH64_BUILD=AARCH64_BUILD puts the aarch64
+#     runtime and agent in lib/neuroc/aarch64-linux/; the installed neuroc runs
+#     examples/tiny_cnn with the installed aarch64-linux.yaml under qemu,
+#     measuring through the installed agent, and matches expected_probs.npy
+#     (skipped, with a message, without that build tree or qemu-aarch64); a spec
+#     lacking a string the install rewrites, or a missing build tree, fails it.
+# usage: run.sh SOURCE_DIR BUILD_DIR C_COMPILER [AARCH64_BUILD]
 set -eu
-SRC=$1 BUILD=$2 CC=$3
+SRC=$1 BUILD=$2 CC=$3 A64=${4:-}
+# the plain install below must not pick cross trees up from the caller's environment
+unset NEUROC_INSTALL_AARCH64_BUILD NEUROC_INSTALL_MCU_BUILD
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/neuroc-install.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "install test: $*" >&2; exit 1; }
@@ -66,5 +75,78 @@ if command -v pkg-config >/dev/null 2>&1; then
   "$TMP/consumer-pc" "$EX/input.npy" "$EX/expected_probs.npy" || fail "the pkg-config build's output differs"
 else
   echo "install test: pkg-config not found, the pkg-config check is skipped"
+fi
+
+# max |a - b| of two little-endian f32 .npy files, standard library only (the
+# host check above needs numpy; this one must not be skipped without it)
+npy_maxdiff() {
+  python3 - "$1" "$2" <<'PY'
+import ast, struct, sys
+def load(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x93NUMPY":
+        sys.exit(f"{path}: not a .npy file")
+    hlen = struct.unpack("<H", data[8:10])[0] if data[6] == 1 else struct.unpack("<I", data[8:12])[0]
+    start = 10 if data[6] == 1 else 12
+    head = ast.literal_eval(data[start:start + hlen].decode("latin1"))
+    if head["descr"] != "<f4" or head["fortran_order"]:
+        sys.exit(f"{path}: expected little-endian f32 in C order, not {head}")
+    body = data[start + hlen:]
+    return struct.unpack(f"<{len(body) // 4}f", body)
+a, b = load(sys.argv[1]), load(sys.argv[2])
+if len(a) != len(b):
+    sys.exit(f"{sys.argv[1]}: {len(a)} values, {sys.argv[2]}: {len(b)}")
+print(max(abs(x - y) for x, y in zip(a, b)))
+PY
+}
+
+# 6. cross runtimes
+XS=$SRC/cmake/install_cross.cmake
+# a spec that lost a string the install rewrites must fail the install, naming it
+sed 's|^  library: .*|  library: somewhere/else.a|' "$SRC/targets/aarch64-linux.yaml" >"$TMP/edited.yaml"
+mkdir -p "$TMP/fake-build"
+if cmake -D_nc_target=aarch64-linux -D_nc_build="$TMP/fake-build" -D_nc_env=NEUROC_TEST_UNSET \
+     -D_nc_spec="$TMP/edited.yaml" "-D_nc_replace=library: ../build-aarch64/runtime-min/libneuroc_rt.a;library: x" \
+     -DCMAKE_INSTALL_PREFIX="$TMP/p-bad" -P "$XS" >"$TMP/bad.log" 2>&1; then
+  fail "install_cross.cmake accepted a spec without the string it rewrites"
+fi
+# cmake wraps its messages: join the lines before looking
+tr -s ' \n' '  ' <"$TMP/bad.log" | grep -q 'no longer contains "library: ../build-aarch64/runtime-min/libneuroc_rt.a"' ||
+  { cat "$TMP/bad.log"; fail "the edited-spec error does not name the missing string"; }
+if NEUROC_INSTALL_AARCH64_BUILD=$TMP/no-such-build cmake --install "$BUILD" --prefix "$TMP/p-bad" >"$TMP/bad.log" 2>&1; then
+  fail "cmake --install accepted a missing aarch64 build tree"
+fi
+tr -s ' \n' '  ' <"$TMP/bad.log" | grep -q "no-such-build/runtime-min (from NEUROC_INSTALL_AARCH64_BUILD) does not exist" ||
+  { cat "$TMP/bad.log"; fail "the missing-build-tree error does not name it"; }
+
+if [ -z "$A64" ] || [ ! -f "$A64/runtime-min/libneuroc_rt.a" ] || [ ! -x "$A64/runtime-min/agent/neuroc-agent" ]; then
+  echo "install test: no aarch64 build tree with the runtime and agent (${A64:-none}; scripts/build_aarch64.sh), the cross install check is skipped"
+elif ! command -v qemu-aarch64 >/dev/null 2>&1; then
+  echo "install test: qemu-aarch64 not found, the cross install check is skipped"
+else
+  X=$TMP/xprefix
+  NEUROC_INSTALL_AARCH64_BUILD=$A64 cmake --install "$BUILD" --prefix "$X" >"$TMP/xinstall.log" 2>&1 ||
+    { cat "$TMP/xinstall.log"; fail "cmake --install with NEUROC_INSTALL_AARCH64_BUILD=$A64 failed"; }
+  XSPEC=$X/share/neuroc/targets/aarch64-linux.yaml
+  for f in lib/neuroc/aarch64-linux/libneuroc_rt.a lib/neuroc/aarch64-linux/neuroc-agent; do
+    [ -e "$X/$f" ] || fail "the cross install lacks $f"
+  done
+  if grep -n 'build-aarch64\|runtime-min' "$XSPEC" | grep -v '^[0-9]*: *#'; then
+    fail "the installed $XSPEC still names build-tree paths (above)"
+  fi
+  # copied elsewhere, the prefix must still work: nothing may point back into $X's build
+  mv "$X" "$TMP/moved" && X=$TMP/moved XSPEC=$TMP/moved/share/neuroc/targets/aarch64-linux.yaml
+  # a fresh profile DB, so the routines are measured by the installed agent
+  "$X/bin/neuroc" run "$EX/model.onnx" -t "$XSPEC" --db "$TMP/xdb.yaml" \
+    --input "image=$EX/input.npy" -o "$TMP/xrun" -v >"$TMP/xrun.log" 2>&1 ||
+    { cat "$TMP/xrun.log"; fail "installed neuroc run with the installed aarch64-linux.yaml failed"; }
+  grep -q "runtime $X/share/neuroc/targets/../../../lib/neuroc/aarch64-linux/libneuroc_rt.a" "$TMP/xrun.log" ||
+    { cat "$TMP/xrun.log"; fail "the cross run did not link the installed aarch64 runtime"; }
+  grep -q "arch=aarch64" "$TMP/xdb.yaml" || fail "the profile DB $TMP/xdb.yaml has no aarch64 measurements"
+  d=$(npy_maxdiff "$TMP/xrun/probs.npy" "$EX/expected_probs.npy") || fail "comparing the cross run's output failed"
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 1e-5 else 1)' "$d" ||
+    fail "the cross run's probs.npy differs from expected_probs.npy by $d"
+  echo "install test: aarch64 runtime and agent installed and run under qemu (max |diff| $d)"
 fi
 echo "install test: ok"
