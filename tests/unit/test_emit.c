@@ -10,6 +10,7 @@
 
 #include "compile.h"
 #include "onnx_import.h"
+#include "test_files.h"
 
 #define DATA NEUROC_SOURCE_DIR "/tests/data/passes/"
 #define OUT NEUROC_BINARY_DIR "/test_emit_out"
@@ -21,23 +22,9 @@ static nc_target *host(void) {
   return t;
 }
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long sz = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)sz + 1);
-  cr_assert_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
-  b[sz] = 0;
-  fclose(f);
-  *n = (size_t)sz;
-  return b;
-}
-
 static int same_file(const char *a, const char *b) {
   size_t na, nb;
-  char *x = slurp(a, &na), *y = slurp(b, &nb);
+  char *x = tf_slurp(a, &na), *y = tf_slurp(b, &nb);
   int same = na == nb && memcmp(x, y, na) == 0;
   free(x);
   free(y);

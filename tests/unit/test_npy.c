@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "npy.h"
+#include "test_files.h"
 
 #define TMP NEUROC_BINARY_DIR "/tests/npy_"
 
@@ -17,13 +18,6 @@ static size_t slurp(const char *path, unsigned char *buf, size_t cap) {
   size_t n = fread(buf, 1, cap, f);
   fclose(f);
   return n;
-}
-
-static void spit(const char *path, const void *p, size_t n) {
-  FILE *f = fopen(path, "wb");
-  cr_assert_not_null(f);
-  cr_assert_eq(fwrite(p, 1, n, f), n);
-  fclose(f);
 }
 
 Test(npy, write_exact_v1_header) {
@@ -127,7 +121,7 @@ static void write_npy_raw(const char *path, int major, const char *dict, size_t 
     o = 12;
   }
   memcpy(buf + o, dict, dl);
-  spit(path, buf, o + dl + data_bytes);
+  tf_spit(path, buf, o + dl + data_bytes);
 }
 
 static void expect_read_error(const char *path, const char *phrase) {
@@ -151,7 +145,7 @@ Test(npy, version2_header) {
 }
 
 Test(npy, bad_headers) {
-  spit(TMP "magic.npy", "NOTNUMPY0000", 12);
+  tf_spit(TMP "magic.npy", "NOTNUMPY0000", 12);
   expect_read_error(TMP "magic.npy", "not a .npy file");
   write_npy_raw(TMP "fortran.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16);
   expect_read_error(TMP "fortran.npy", "fortran_order True is not supported");

@@ -19,6 +19,7 @@
 #include "onnx_import.h"
 #include "plan_read.h"
 #include "profile_db.h"
+#include "test_files.h"
 
 #define SRC NEUROC_SOURCE_DIR
 #define OUT NEUROC_BINARY_DIR "/test_plan_out"
@@ -77,22 +78,9 @@ static int run_pipeline(const char *model, nc_cost_source *cost, const char *pla
   return rc;
 }
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot read %s", path);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)len + 1);
-  *n = fread(b, 1, (size_t)len, f);
-  b[*n] = 0;
-  fclose(f);
-  return b;
-}
-
 static void assert_same_file(const char *a, const char *b) {
   size_t na, nb;
-  char *x = slurp(a, &na), *y = slurp(b, &nb);
+  char *x = tf_slurp(a, &na), *y = tf_slurp(b, &nb);
   cr_assert(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
   free(x);
   free(y);
@@ -139,7 +127,7 @@ Test(plan, tune_then_compile_plan_is_byte_identical) {
 static void edit_plan_at(const char *from, const char *to, const char *key, const char *line,
                          const char *anchor) {
   size_t n;
-  char *text = slurp(from, &n);
+  char *text = tf_slurp(from, &n);
   char *start = strstr(text, anchor);
   cr_assert_not_null(start);
   char *at = strstr(start, key);
@@ -193,7 +181,7 @@ Test(plan, other_model_or_library_is_refused_naming_both_values) {
 Test(plan, unknown_or_inapplicable_routine_names_the_layer) {
   make_plan(OUT "/badroutine");
   size_t n;
-  char *text = slurp(OUT "/badroutine/plan.yaml", &n);
+  char *text = tf_slurp(OUT "/badroutine/plan.yaml", &n);
   /* the first layer step: its name and routine line */
   char *layer = strstr(text, "  - layer: \"");
   cr_assert_not_null(layer);
@@ -257,7 +245,7 @@ static int neuroc(const char *args) {
 /* Plan text without the DPRS wall-clock time, the one line that varies. */
 static char *plan_without_timing(const char *path) {
   size_t n;
-  char *t = slurp(path, &n);
+  char *t = tf_slurp(path, &n);
   char *s = strstr(t, "  seconds: ");
   cr_assert_not_null(s);
   char *eol = strchr(s, '\n');
@@ -268,7 +256,7 @@ static char *plan_without_timing(const char *path) {
 /* The database's entry lines in reverse order: same content, other order. */
 static void reverse_db(const char *from, const char *to) {
   size_t n;
-  char *t = slurp(from, &n);
+  char *t = tf_slurp(from, &n);
   char **lines = calloc(n + 1, sizeof *lines);
   int k = 0;
   for (char *p = strtok(t, "\n"); p; p = strtok(NULL, "\n"))

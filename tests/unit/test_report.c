@@ -13,29 +13,10 @@
 #include "compile.h"
 #include "constraint.h"
 #include "report.h"
+#include "test_files.h"
 
 #define SRC NEUROC_SOURCE_DIR
 #define OUT NEUROC_BINARY_DIR "/test_report_out"
-
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  cr_assert(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot read %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = 0;
-  fclose(f);
-  return s;
-}
 
 static int count(const char *hay, const char *needle) {
   int n = 0;
@@ -88,7 +69,7 @@ static nc_report_plan *load_hand(const char *name, const char *text) {
   mkdir(OUT, 0777);
   char path[512];
   snprintf(path, sizeof path, OUT "/%s", name);
-  write_text(path, text);
+  tf_spit_text(path, text);
   return nc_report_load(path);
 }
 
@@ -123,7 +104,7 @@ Test(report, dot_has_one_node_per_step_and_the_edges) {
   nc_report_plan *p = load_hand("hand_dot.yaml", hand_plan);
   cr_assert(p, "load failed: %s", nc_err_msg());
   cr_assert_eq(nc_report_write_dot(p, OUT "/hand.dot"), 0, "%s", nc_err_msg());
-  char *d = read_text(OUT "/hand.dot");
+  char *d = tf_slurp(OUT "/hand.dot", NULL);
   cr_assert(strstr(d, "digraph plan {"));
   cr_assert(strstr(d, "in0 -> s0 [label=\"x nchw\"];"), "%s", d);
   cr_assert(strstr(d, "s0 -> s1 [label=\"x nhwc\"];"), "%s", d);
@@ -141,7 +122,7 @@ Test(report, html_is_self_contained_and_escapes_names) {
   nc_report_plan *p = load_hand("hand_html.yaml", hand_plan);
   cr_assert(p, "load failed: %s", nc_err_msg());
   cr_assert_eq(nc_report_write_html(p, OUT "/hand.html"), 0, "%s", nc_err_msg());
-  char *h = read_text(OUT "/hand.html");
+  char *h = tf_slurp(OUT "/hand.html", NULL);
   cr_assert(strstr(h, "id=\"graph\""));
   cr_assert(strstr(h, "id=\"time\""));
   cr_assert(strstr(h, "id=\"arena\""));
@@ -182,24 +163,24 @@ Test(report, measured_times_attach_to_their_steps) {
   nc_report_plan *p = load_hand("hand_m.yaml", hand_plan);
   cr_assert(p, "load failed: %s", nc_err_msg());
   cr_assert_lt(p->steps[1].measured_ms, 0.0, "nothing measured before --measured");
-  write_text(OUT "/m.yaml", "runs: 7\nsteps:\n  - {step: 1, ms: 0.75}\n  - {step: 2, ms: 0.5}\n");
+  tf_spit_text(OUT "/m.yaml", "runs: 7\nsteps:\n  - {step: 1, ms: 0.75}\n  - {step: 2, ms: 0.5}\n");
   cr_assert_eq(nc_report_add_measured(p, OUT "/m.yaml"), 0, "%s", nc_err_msg());
   cr_assert_lt(p->steps[0].measured_ms, 0.0);
   cr_assert_float_eq(p->steps[1].measured_ms, 0.75, 1e-12);
   cr_assert_float_eq(p->steps[2].measured_ms, 0.5, 1e-12);
   cr_assert_eq(p->measured_runs, 7);
   cr_assert_eq(nc_report_write_html(p, OUT "/hand_m.html"), 0, "%s", nc_err_msg());
-  char *h = read_text(OUT "/hand_m.html");
+  char *h = tf_slurp(OUT "/hand_m.html", NULL);
   cr_assert(strstr(h, "<td id=\"measured\">1.2500 ms summed over the steps (median of 7 runs"), "%s", h);
   cr_assert(strstr(h, "\"ms\":1.000000,\"measured\":0.750000"));
   free(h);
   /* a step the plan does not have, or a malformed entry: refused with the line */
   nc_err_clear();
-  write_text(OUT "/m_bad.yaml", "runs: 1\nsteps:\n  - {step: 3, ms: 1}\n");
+  tf_spit_text(OUT "/m_bad.yaml", "runs: 1\nsteps:\n  - {step: 3, ms: 1}\n");
   cr_assert_neq(nc_report_add_measured(p, OUT "/m_bad.yaml"), 0);
   cr_assert(strstr(nc_err_msg(), "m_bad.yaml:3: step 3 / ms 1 does not fit"), "%s", nc_err_msg());
   nc_err_clear();
-  write_text(OUT "/m_bad2.yaml", "steps:\n  - {ms: 1}\n");
+  tf_spit_text(OUT "/m_bad2.yaml", "steps:\n  - {ms: 1}\n");
   cr_assert_neq(nc_report_add_measured(p, OUT "/m_bad2.yaml"), 0);
   cr_assert(strstr(nc_err_msg(), "m_bad2.yaml:2: a measured step must be {step: I, ms: T}"), "%s",
             nc_err_msg());
@@ -306,18 +287,18 @@ Test(constraint, cli_errors_and_recording, .timeout = 120) {
   mkdir(OUT, 0777);
   const char *log = OUT "/cli.log";
   cr_assert_eq(run_cli(TINY "-o " OUT "/e1 --routine 'cpu:f32:*@9..20'", log), 3);
-  char *t = read_text(log);
+  char *t = tf_slurp(log, NULL);
   cr_assert(strstr(t, "layer range 9..20 matches no layer (the model has 7 layers, 0..6)"), "%s", t);
   free(t);
   cr_assert_eq(run_cli(TINY "-o " OUT "/e2 --routine 'cpu:s8:*@gap'", log), 3);
-  t = read_text(log);
+  t = tf_slurp(log, NULL);
   cr_assert(strstr(t, "layer 3 (gap): no routine matches 'cpu:s8:*@gap'; candidates: "
                       "cpu:f32:nchw/globalaveragepool-ref/c99"), "%s", t);
   free(t);
   cr_assert_eq(run_cli(TINY "-o " OUT "/e3 --routine 'x@'", log), 1);
   cr_assert_eq(run_cli(TINY "-o " OUT "/ok --routine 'cpu:f32:nhwc/*@0' --routine "
                             "'!*/conv-direct*@conv2'", log), 0);
-  t = read_text(OUT "/ok/plan.yaml");
+  t = tf_slurp(OUT "/ok/plan.yaml", NULL);
   cr_assert(strstr(t, "constraints:\n  - \"cpu:f32:nhwc/*@0\"\n  - \"!*/conv-direct*@conv2\"\n"),
             "constraints not recorded");
   /* the routines obey them: conv1 on an nhwc routine, conv2 not conv-direct */
@@ -332,7 +313,7 @@ Test(constraint, cli_errors_and_recording, .timeout = 120) {
   /* compile --plan records them again */
   cr_assert_eq(run_cli("compile examples/tiny_cnn/model.onnx -t targets/host.yaml -q -o " OUT
                        "/again --plan " OUT "/ok/plan.yaml", log), 0);
-  t = read_text(OUT "/again/plan.yaml");
+  t = tf_slurp(OUT "/again/plan.yaml", NULL);
   cr_assert(strstr(t, "constraints:\n  - \"cpu:f32:nhwc/*@0\"\n  - \"!*/conv-direct*@conv2\"\n"));
   free(t);
   /* report of that plan, and a missing plan is a bad input file (exit 2) */

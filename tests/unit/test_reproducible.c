@@ -15,32 +15,13 @@
 
 #include "compile.h"
 #include "plan_read.h"
+#include "test_files.h"
 
 #define SRC NEUROC_SOURCE_DIR
 #define OUT NEUROC_BINARY_DIR "/test_reproducible_out"
 
 static const char *tiny = SRC "/examples/tiny_cnn/model.onnx";
 static const char *host = SRC "/targets/host.yaml";
-
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot read %s", path);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)len + 1);
-  *n = fread(b, 1, (size_t)len, f);
-  b[*n] = 0;
-  fclose(f);
-  return b;
-}
-
-static void spit(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
 
 /* Run `neuroc ARGS` in directory cwd; stderr into OUT/stderr.txt. Returns
  * the exit status. */
@@ -64,12 +45,12 @@ static void make_plan(void) {
 
 static char *last_stderr(void) {
   size_t n;
-  return slurp(OUT "/stderr.txt", &n);
+  return tf_slurp(OUT "/stderr.txt", &n);
 }
 
 static void sha_like_compare(const char *a, const char *b) {
   size_t na, nb;
-  char *x = slurp(a, &na), *y = slurp(b, &nb);
+  char *x = tf_slurp(a, &na), *y = tf_slurp(b, &nb);
   cr_assert(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
   free(x);
   free(y);
@@ -78,7 +59,7 @@ static void sha_like_compare(const char *a, const char *b) {
 /* Nothing about the build machine or the moment in the generated file. */
 static void assert_no_leaks(const char *path) {
   size_t n;
-  char *text = slurp(path, &n);
+  char *text = tf_slurp(path, &n);
   const char *dirs[] = {SRC, OUT, NEUROC_BINARY_DIR, "/tmp/", "/home/", "/work/"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
     cr_assert_null(strstr(text, dirs[i]), "%s contains '%s'", path, dirs[i]);
@@ -101,7 +82,7 @@ static void assert_no_leaks(const char *path) {
  * keys (with their nested lines) in reverse order: the same content. */
 static void rewrite_spec(const char *from, const char *to) {
   size_t n;
-  char *text = slurp(from, &n);
+  char *text = tf_slurp(from, &n);
   char *blocks[64];
   int nb = 0;
   char *out = calloc(1, n + 1);
@@ -121,7 +102,7 @@ static void rewrite_spec(const char *from, const char *to) {
     strcat(out, blocks[i]);
     free(blocks[i]);
   }
-  spit(to, out);
+  tf_spit_text(to, out);
   free(out);
   free(text);
 }
@@ -139,7 +120,7 @@ Test(reproducible, same_bytes_from_any_directory_and_path_spelling) {
   mkdir(OUT "/b", 0755);
   mkdir(OUT "/b/m", 0755);
   size_t n;
-  char *model = slurp(tiny, &n);
+  char *model = tf_slurp(tiny, &n);
   FILE *f = fopen(OUT "/b/m/model.onnx", "wb");
   fwrite(model, 1, n, f);
   fclose(f);
@@ -161,7 +142,7 @@ Test(reproducible, same_bytes_from_any_directory_and_path_spelling) {
 /* Copy OUT/plan/plan.yaml with the line starting with key replaced. */
 static void edit_plan(const char *to, const char *key, const char *line) {
   size_t n;
-  char *text = slurp(OUT "/plan/plan.yaml", &n);
+  char *text = tf_slurp(OUT "/plan/plan.yaml", &n);
   char *at = strstr(text, key);
   cr_assert_not_null(at, "no %s in the plan", key);
   char *eol = strchr(at, '\n');
@@ -200,11 +181,11 @@ Test(reproducible, plan_for_another_model_target_or_library_is_refused) {
 
   /* one key changed: the plan's target hash no longer matches */
   size_t n;
-  char *spec = slurp(host, &n);
+  char *spec = tf_slurp(host, &n);
   char *at = strstr(spec, "\ncflags: -O2");
   cr_assert_not_null(at);
   memcpy(at, "\ncflags: -O3", 12);
-  spit(OUT "/o3.yaml", spec);
+  tf_spit_text(OUT "/o3.yaml", spec);
   free(spec);
   t = nc_target_load(OUT "/o3.yaml");
   cr_assert_not_null(t);
@@ -221,7 +202,7 @@ Test(reproducible, plan_for_another_model_target_or_library_is_refused) {
            OUT "/lib.yaml", OUT "/r3");
   /* the binary's own library version, as its plan records it */
   size_t len;
-  char *plan = slurp(OUT "/plan/plan.yaml", &len), lib[128] = "";
+  char *plan = tf_slurp(OUT "/plan/plan.yaml", &len), lib[128] = "";
   char *v = strstr(plan, "\nlibrary_version: \"");
   cr_assert_not_null(v);
   sscanf(v + 19, "%127[^\"]", lib);
