@@ -16,20 +16,8 @@ set -eu
 neuroc=$(realpath "$1")
 work=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
-for tool in arm-none-eabi-gcc qemu-system-arm python3 cmake; do
-  if ! command -v $tool >/dev/null 2>&1; then
-    echo "SKIP: $tool not found (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"
-    exit 77
-  fi
-done
-if ! echo 'int main(void){return 0;}' | arm-none-eabi-gcc --specs=nano.specs -x c -c -o /dev/null - 2>/dev/null; then
-  echo "SKIP: newlib-nano not found (Debian: libnewlib-arm-none-eabi)"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-work=$(realpath "$work")
-fail() { echo "FAIL: $*"; exit 1; }
+mcu_tools="arm-none-eabi-gcc qemu-system-arm python3 cmake"
+. "$root/tests/targets/mcu_common.sh"
 
 echo "== firmware agent"
 make -s -C "$root/runtime-min/mcu" -j2 all lib BUILD="$work/fw" >"$work/fw.log" 2>&1 ||

@@ -15,20 +15,7 @@ set -eu
 neuroc=$(realpath "$1")
 work=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
-for tool in arm-none-eabi-gcc qemu-system-arm; do
-  if ! command -v $tool >/dev/null 2>&1; then
-    echo "SKIP: $tool not found (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"
-    exit 77
-  fi
-done
-if ! echo 'int main(void){return 0;}' | arm-none-eabi-gcc --specs=nano.specs -x c -c -o /dev/null - 2>/dev/null; then
-  echo "SKIP: newlib-nano not found (Debian: libnewlib-arm-none-eabi)"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-work=$(realpath "$work")
-fail() { echo "FAIL: $*"; exit 1; }
+. "$root/tests/targets/mcu_common.sh"
 
 fw=${3:-}
 if [ -z "$fw" ]; then

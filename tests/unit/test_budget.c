@@ -13,41 +13,14 @@
 #include "agent_client.h"
 #include "compile.h"
 #include "onnx_import.h"
+#include "test_fake_cost.h"
 
 #define SRC NEUROC_SOURCE_DIR
 #define OUT NEUROC_BINARY_DIR "/test_budget_out"
 
 static const char *tiny = SRC "/examples/tiny_cnn/model.onnx";
-
-static int fake_measure(nc_cost_source *s, const nc_routine *r, const nc_args *a,
-                        const void *const *consts, double *ms, double *spread) {
-  (void)a;
-  (void)consts;
-  nc_cost_head *h = s->ctx;
-  int fast = strstr(r->descriptor, "nchw16c") != NULL;
-  *ms = strcmp(r->layer, "adapter") == 0 ? 0.01 : fast ? 0.1 : 1.0;
-  *spread = 0.05;
-  memset(&h->last, 0, sizeof h->last);
-  h->last.median_ms = *ms;
-  return 0;
-}
-
-static void fake_destroy(nc_cost_source *s) {
-  free(s->ctx);
-  free(s);
-}
-
-static nc_cost_source *fake_new(void) {
-  nc_cost_source *s = calloc(1, sizeof *s);
-  nc_cost_head *h = calloc(1, sizeof *h);
-  h->destroy = fake_destroy;
-  s->name = "fake";
-  s->measure = fake_measure;
-  s->ctx = h;
-  s->fingerprint = "fake-board";
-  s->library_version = nc_runtime_version();
-  return s;
-}
+/* blocked routines fast (tests/unit/test_fake_cost.h) */
+static const char *const fast_blocked[] = {"nchw16c", NULL};
 
 /* targets/host.yaml with extra lines appended, written to OUT/name. */
 static const char *spec_with(const char *name, const char *extra) {
@@ -73,7 +46,7 @@ static int compile_model(const char *model, const char *spec, const char *const 
   cr_assert_not_null(t, "%s", nc_err_msg());
   nc_graph *g = nc_import_onnx(model);
   cr_assert_not_null(g, "%s", nc_err_msg());
-  nc_cost_source *cost = fake_new();
+  nc_cost_source *cost = tfc_new(fast_blocked);
   nc_options o = {.target = t, .prefix = "model", .force = force, .n_force = n_force, .quiet = 1};
   nc_tune_options tu = {.cost = cost, .stop_after = NC_STOP_NONE};
   nc_err_clear();

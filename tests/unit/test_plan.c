@@ -19,6 +19,7 @@
 #include "onnx_import.h"
 #include "plan_read.h"
 #include "profile_db.h"
+#include "test_fake_cost.h"
 #include "test_files.h"
 
 #define SRC NEUROC_SOURCE_DIR
@@ -26,41 +27,7 @@
 
 /* A fake target on which channels-last and blocked routines are fast and
  * adapters cheap, so that plans contain adapters. */
-typedef struct fake_ctx {
-  nc_cost_head head;
-  long calls;
-} fake_ctx;
-
-static int fake_measure(nc_cost_source *s, const nc_routine *r, const nc_args *a,
-                        const void *const *consts, double *ms, double *spread) {
-  (void)a;
-  (void)consts;
-  fake_ctx *c = s->ctx;
-  c->calls++;
-  int fast = strstr(r->descriptor, ":nhwc/") || strstr(r->descriptor, ":nchw16c/");
-  *ms = strcmp(r->layer, "adapter") == 0 ? 0.01 : fast ? 0.1 : 1.0;
-  *spread = 0.05;
-  memset(&c->head.last, 0, sizeof c->head.last);
-  c->head.last.median_ms = *ms;
-  return 0;
-}
-
-static void fake_destroy(nc_cost_source *s) {
-  free(s->ctx);
-  free(s);
-}
-
-static nc_cost_source *fake_new(void) {
-  nc_cost_source *s = calloc(1, sizeof *s);
-  fake_ctx *c = calloc(1, sizeof *c);
-  c->head.destroy = fake_destroy;
-  s->name = "fake";
-  s->measure = fake_measure;
-  s->ctx = c;
-  s->fingerprint = "fake-board";
-  s->library_version = nc_runtime_version();
-  return s;
-}
+static const char *const fast_layouts[] = {":nhwc/", ":nchw16c/", NULL};
 
 /* Compile model into dir: stop_after as given; cost (may be NULL) or plan. */
 static int run_pipeline(const char *model, nc_cost_source *cost, const char *plan, int stop,
@@ -93,7 +60,7 @@ static void tune_then_compile_plan(const char *name, const char *model) {
   snprintf(d_plan, sizeof d_plan, OUT "/%s/from_plan", name);
   snprintf(plan, sizeof plan, "%s/plan.yaml", d_tune);
   nc_compile_report rep;
-  nc_cost_source *cost = fake_new();
+  nc_cost_source *cost = tfc_new(fast_layouts);
   cr_assert_eq(run_pipeline(model, cost, NULL, NC_STOP_PLAN, d_tune, &rep), NC_STAGE_OK, "%s",
                nc_err_msg());
   struct stat st;
@@ -149,7 +116,7 @@ static const char *tiny = SRC "/examples/tiny_cnn/model.onnx";
 
 static void make_plan(const char *dir) {
   nc_compile_report rep;
-  nc_cost_source *cost = fake_new();
+  nc_cost_source *cost = tfc_new(fast_layouts);
   cr_assert_eq(run_pipeline(tiny, cost, NULL, NC_STOP_PLAN, dir, &rep), NC_STAGE_OK);
   nc_cost_free(cost);
 }
