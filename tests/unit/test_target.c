@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "target.h"
+#include "test_files.h"
 #include "ir.h"
 
 #define TMP NEUROC_BINARY_DIR "/tests/target_"
@@ -12,10 +13,7 @@
 static const char *write_spec(const char *name, const char *text) {
   static char path[512];
   snprintf(path, sizeof path, TMP "%s.yaml", name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs(text, f);
-  fclose(f);
+  tf_spit_text(path, text);
   return path;
 }
 
